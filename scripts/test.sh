@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the tests need from Debian's packages, builds, runs the unit and integration
+# tests, then the external contract checks (../shared/contracts/check) when they are beside the project.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Debian packages the tests use (python3 for the contract checks).
+need=()
+command -v python3 >/dev/null || need+=(python3)
+command -v curl >/dev/null || need+=(curl)
+command -v flock >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+dotnet build Gumshoe.sln -c Debug --nologo -v quiet
+results="$root/.build/test-results"
+rm -rf "$results"; mkdir -p "$results"
+status=0
+dotnet test Gumshoe.sln -c Debug --no-build --nologo --logger "trx" --results-directory "$results" -- RunConfiguration.TestSessionTimeout=2400000 || status=$?
+
+# Totals over every test project, as one plain line.
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  read -r p f s < <(python3 - "$trx" <<'PY'
+import sys, xml.etree.ElementTree as ET
+c = ET.parse(sys.argv[1]).getroot().find('{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}ResultSummary/{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}Counters')
+print(c.get('passed'), int(c.get('failed')) + int(c.get('error')) + int(c.get('timeout')) + int(c.get('aborted')), c.get('notExecuted'))
+PY
+)
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+done
+
+contracts=0
+if [ -x ../shared/contracts/check ]; then
+  ./gumshoe version >/dev/null
+  ../shared/contracts/check || contracts=$?
+fi
+
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && [ "$contracts" -eq 0 ]

@@ -1,0 +1,19 @@
+using System.CommandLine;
+using Gumshoe.Cli.Commands;
+
+namespace Gumshoe.Cli;
+
+/// <summary>The <c>gumshoe</c> command: parses arguments and hands each command to the engine.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Gumshoe: collect, parse and correlate security events.");
+        foreach (var o in GlobalOptions.All) root.Options.Add(o);
+        root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(ParseCommand.Create());
+        root.Subcommands.Add(ExplainCommand.Create());
+        root.Subcommands.Add(CheckCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}

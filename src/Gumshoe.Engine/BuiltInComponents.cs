@@ -1,0 +1,17 @@
+using Gumshoe.Engine.Inputs;
+using Gumshoe.Engine.Parsers;
+using Gumshoe.Engine.Parsers.Packs;
+using Gumshoe.Engine.Pipeline;
+
+namespace Gumshoe.Engine;
+
+/// <summary>The one place built-in inputs, parsers and packs are registered: one line each.</summary>
+public static class BuiltInComponents
+{
+    public static ComponentRegistry Create() => new ComponentRegistry()
+        // parser packs, usable by name
+        .AddPack("syslog", () => new SyslogLineParser())
+        .AddPack("sshd", () => new SshdParser())
+        // inputs
+        .AddInput("file", FileTailInput.Create);
+}

@@ -1,0 +1,40 @@
+namespace Gumshoe.Engine.Parsers;
+
+/// <summary>
+/// Picks the year of a year-less syslog stamp (<c>Mar  4 00:00:01</c>): the latest year that does not put the
+/// stamp more than <see cref="FutureTolerance"/> after the reference time. The reference is the wall clock when a
+/// line is read live and the file's last-write time in a replay, so a file tailed as it is written and the same
+/// file replayed later place every line in the same year, also across New Year.
+/// </summary>
+public sealed class YearInference
+{
+    /// <summary>How far ahead of the reference a stamp may be before it is taken as last year's (clock skew).</summary>
+    public static readonly TimeSpan FutureTolerance = TimeSpan.FromDays(2);
+
+    /// <summary>Supplies the reference time (UTC); the wall clock unless set.</summary>
+    public Func<DateTimeOffset> Reference { get; set; } = () => DateTimeOffset.UtcNow;
+
+    /// <summary>Builds the full timestamp for a stamp given in <paramref name="zone"/>.</summary>
+    public DateTimeOffset Resolve(int month, int day, int hour, int minute, int second, long fractionTicks, TimeZoneInfo zone)
+    {
+        var reference = Reference();
+        var year = TimeZoneInfo.ConvertTime(reference, zone).Year;
+        for (var attempt = 0; attempt < 8; attempt++, year--)
+        {
+            // Feb 29 exists only in leap years: step back until it does.
+            if (month == 2 && day == 29 && !DateTime.IsLeapYear(year)) continue;
+            var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).AddTicks(fractionTicks);
+            var t = ToOffset(local, zone);
+            if (t <= reference + FutureTolerance) return t;
+        }
+        return ToOffset(new DateTime(year, month, Math.Min(day, 28), hour, minute, second), zone);
+    }
+
+    internal static DateTimeOffset ToOffset(DateTime local, TimeZoneInfo zone)
+    {
+        if (zone == TimeZoneInfo.Utc) return new DateTimeOffset(local, TimeSpan.Zero);
+        // A stamp inside a DST gap does not exist: move it past the gap rather than fail.
+        if (zone.IsInvalidTime(local)) local = local.AddHours(1);
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+    }
+}

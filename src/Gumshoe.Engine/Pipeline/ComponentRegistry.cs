@@ -1,0 +1,55 @@
+using Gumshoe.Engine.Config;
+using Gumshoe.Engine.Inputs;
+using Gumshoe.Engine.Parsers;
+
+namespace Gumshoe.Engine.Pipeline;
+
+/// <summary>What a component factory gets besides its own options: the registry and where state lives.</summary>
+public sealed class ComponentContext
+{
+    public required ComponentRegistry Registry { get; init; }
+    /// <summary>Parsers defined so far under <c>parsers:</c>, by name.</summary>
+    public Dictionary<string, IParser> NamedParsers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Resolves a parser name: a configured parser first, then a built-in pack.</summary>
+    public IParser ResolveParser(string name, ConfigNode at) =>
+        NamedParsers.TryGetValue(name, out var p) ? p
+        : Registry.TryCreatePack(name, out var pack) ? pack
+        : throw at.Error($"unknown parser '{name}' (built-in: {string.Join(", ", Registry.PackNames)}; configured: {string.Join(", ", NamedParsers.Keys)})");
+}
+
+/// <summary>Maps the <c>type</c> names used in configuration to component factories.</summary>
+public sealed class ComponentRegistry
+{
+    private readonly Dictionary<string, Func<ConfigNode, ComponentContext, IParser>> _parsers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<IParser>> _packs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<ConfigNode, ComponentContext, IInput>> _inputs = new(StringComparer.Ordinal);
+
+    /// <summary>Registers a configurable parser type (<c>type: regex</c>, <c>type: json</c> …).</summary>
+    public ComponentRegistry AddParser(string type, Func<ConfigNode, ComponentContext, IParser> factory) { _parsers.Add(type, factory); return this; }
+
+    /// <summary>Registers a ready-made parser pack usable by name without configuration (<c>sshd</c> …).</summary>
+    public ComponentRegistry AddPack(string name, Func<IParser> factory) { _packs.Add(name, factory); return this; }
+
+    /// <summary>Registers an input type (<c>type: file</c> …).</summary>
+    public ComponentRegistry AddInput(string type, Func<ConfigNode, ComponentContext, IInput> factory) { _inputs.Add(type, factory); return this; }
+
+    public IEnumerable<string> PackNames => _packs.Keys.Order(StringComparer.Ordinal);
+    public IEnumerable<string> ParserTypes => _parsers.Keys.Order(StringComparer.Ordinal);
+    public IEnumerable<string> InputTypes => _inputs.Keys.Order(StringComparer.Ordinal);
+
+    public bool TryCreatePack(string name, out IParser parser)
+    {
+        if (_packs.TryGetValue(name, out var f)) { parser = f(); return true; }
+        parser = null!;
+        return false;
+    }
+
+    public IParser CreateParser(string type, ConfigNode node, ComponentContext context) =>
+        _parsers.TryGetValue(type, out var f) ? f(node, context)
+        : throw node.Error($"unknown parser type '{type}' (known: {string.Join(", ", ParserTypes)})");
+
+    public IInput CreateInput(string type, ConfigNode node, ComponentContext context) =>
+        _inputs.TryGetValue(type, out var f) ? f(node, context)
+        : throw node.Error($"unknown input type '{type}' (known: {string.Join(", ", InputTypes)})");
+}
