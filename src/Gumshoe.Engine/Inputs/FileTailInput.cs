@@ -91,6 +91,8 @@ public sealed class FileTailInput : IInput
                     ["fp"] = f.Fingerprint,
                     ["offset"] = f.Acked,
                     ["gz"] = f.IsGzip,
+                    ["end"] = f.Closed ? f.Offset : -1,
+                    ["rotated"] = !f.AtGlobPath,
                 });
             }
         }
@@ -114,6 +116,8 @@ public sealed class FileTailInput : IInput
                     IsGzip = (bool?)f["gz"] ?? false,
                 };
                 t.Offset = t.Acked = (long)f["offset"]!;
+                t.KnownEnd = (long?)f["end"] ?? -1;
+                t.AtGlobPath = !((bool?)f["rotated"] ?? false);
                 t.Closed = true; // located and opened by the first scan
                 _files.Add(t);
             }
@@ -168,6 +172,8 @@ public sealed class FileTailInput : IInput
         public bool IsGzip;
         public bool Closed;
         public bool AtGlobPath = true;    // false once renamed away or replaced at its path
+        public long KnownEnd = -1;        // where reading ended when the file was closed
+        public long WriteTicks;           // last-write time when opened: older rotated files are read first
         public DateTime LastGrowth = DateTime.UtcNow;
         public DateTime LastSeen = DateTime.UtcNow;
         public SafeFileHandle? Handle;
@@ -196,6 +202,7 @@ public sealed class FileTailInput : IInput
                 var found = FindByIdentity(f);
                 if (found is { } hit)
                 {
+                    if (hit.Path != f.Path || hit.Gzip) f.AtGlobPath = false;
                     f.Path = hit.Path;
                     f.IsGzip = hit.Gzip;
                     if (!Open(f)) continue;
@@ -211,12 +218,16 @@ public sealed class FileTailInput : IInput
                 if (copy is not null)
                 {
                     f.Path = copy;
+                    f.AtGlobPath = false;
                     var id = FileIdentity.OfPath(copy);
                     if (id is { } i) { f.Device = i.Device; f.Inode = i.Inode; }
                     if (Open(f)) continue;
                 }
-                run.Logger.LogWarning("input {Input}: {Path} (inode {Inode}) is gone; {Bytes} unread bytes may be lost", input.Name, f.Path, f.Inode, "some");
-                run.Metrics.Counter("gumshoe_input_errors_total", "input", input.Name, "reason", "file_gone").Add();
+                if (f.KnownEnd < 0 || f.Acked < f.KnownEnd)
+                {
+                    run.Logger.LogWarning("input {Input}: {Path} (inode {Inode}) is gone before it was read to its end (byte {Offset})", input.Name, f.Path, f.Inode, f.Acked);
+                    run.Metrics.Counter("gumshoe_input_errors_total", "input", input.Name, "reason", "file_gone").Add();
+                }
                 lock (input._lock) input._files.Remove(f);
             }
         }
@@ -335,6 +346,7 @@ public sealed class FileTailInput : IInput
                     }
                 }
                 f.Splitter = new LineSplitter(Opt.MaxLineBytes);
+                f.WriteTicks = File.GetLastWriteTimeUtc(f.Path!).Ticks;
                 f.Closed = false;
                 f.LastGrowth = DateTime.UtcNow;
                 return true;
@@ -465,12 +477,14 @@ public sealed class FileTailInput : IInput
         public async Task<bool> ReadAllAsync(CancellationToken ct)
         {
             List<TailedFile> open;
-            lock (input._lock) open = input._files.Where(f => !f.Closed).OrderBy(f => f.AtGlobPath).ToList();
+            // rotated-away files first, oldest first, each to its end, so their last lines precede the new file's first
+            lock (input._lock) open = input._files.Where(f => !f.Closed).OrderBy(f => f.AtGlobPath).ThenBy(f => f.WriteTicks).ToList();
             var any = false;
             foreach (var f in open)
             {
-                // rotated-away files first, so their last lines precede the new file's first ones
-                if (await ReadFileAsync(f, ct)) any = true;
+                var got = await ReadFileAsync(f, ct);
+                if (got && !f.AtGlobPath) while (await ReadFileAsync(f, ct)) { }
+                if (got) any = true;
                 else if (!f.AtGlobPath && (!run.Follow || DateTime.UtcNow - f.LastGrowth > Opt.RotateWait)) await FinishAsync(f, ct);
             }
             return any;
@@ -491,6 +505,7 @@ public sealed class FileTailInput : IInput
                 sp.Flush(f.Offset, Deliver(f));
                 await PublishAsync(ct);
             }
+            f.KnownEnd = f.Offset;
             Close(f);
         }
 

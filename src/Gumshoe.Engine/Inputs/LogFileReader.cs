@@ -30,6 +30,27 @@ public sealed class LogFileReader(string path, int maxLineBytes = LineSplitter.D
         splitter.Flush(offset, onLine);
     }
 
+    /// <summary>The lines, pulled one at a time (for merging several files by event time).</summary>
+    public IEnumerable<(string Text, long Offset, long End, LineProblem Problems)> Lines()
+    {
+        using var stream = Open();
+        var splitter = new LineSplitter(maxLineBytes);
+        var buffer = new byte[1 << 17];
+        var pending = new List<(string, long, long, LineProblem)>();
+        LineSplitter.LineHandler add = (text, offset, end, problems) => pending.Add((text, offset, end, problems));
+        long position = 0;
+        int n;
+        while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            splitter.Feed(buffer.AsSpan(0, n), position, add);
+            position += n;
+            foreach (var line in pending) yield return line;
+            pending.Clear();
+        }
+        splitter.Flush(position, add);
+        foreach (var line in pending) yield return line;
+    }
+
     private Stream Open()
     {
         if (Path == "-") return Console.OpenStandardInput();

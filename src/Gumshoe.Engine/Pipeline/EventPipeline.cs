@@ -1,0 +1,104 @@
+using Gumshoe.Engine.Events;
+using Gumshoe.Engine.Inputs;
+using Gumshoe.Engine.Metrics;
+using Gumshoe.Engine.Outputs;
+using Gumshoe.Engine.Parsers;
+using Gumshoe.Engine.Rules;
+using Microsoft.Extensions.Logging;
+
+namespace Gumshoe.Engine.Pipeline;
+
+/// <summary>
+/// The path of one line, the same in replay and live: parse with the input's parser (counting every outcome
+/// with its reason), then feed the rules, then the outputs. Single-threaded by design: its state and the input
+/// positions it has acknowledged are consistent at any moment between two lines, which is what a checkpoint needs.
+/// </summary>
+public sealed class EventPipeline : IAlertSink
+{
+    private readonly RuleSet _rules;
+    private readonly MetricsRegistry _metrics;
+    private readonly ILogger _logger;
+    private readonly Dictionary<(string, ParseStatus, string?), Counter> _outcomes = [];
+    private readonly Dictionary<string, long> _sampled = new(StringComparer.Ordinal);
+    private readonly Counter _alerts;
+
+    public EventPipeline(RuleSet rules, MetricsRegistry metrics, ILogger logger)
+    {
+        _rules = rules;
+        _metrics = metrics;
+        _logger = logger;
+        _alerts = metrics.Counter("gumshoe_alerts_total");
+    }
+
+    /// <summary>Where alerts are written (<c>--alerts-out</c>), if anywhere.</summary>
+    public JsonLinesFile? AlertsOut { get; set; }
+
+    /// <summary>Where parsed events are written (<c>--events-out</c>), if anywhere.</summary>
+    public JsonLinesFile? EventsOut { get; set; }
+
+    /// <summary>Called for every alert (after it is written).</summary>
+    public event Action<Alert>? AlertRaised;
+
+    public RuleSet Rules => _rules;
+
+    /// <summary>Parses a line read by an input; null when it is not an event (unmatched, dropped, failed).</summary>
+    public Event? Parse(IInput input, RawRecord record) =>
+        Parse(input.Name, input.Parser, record.Context ?? input.ParseContext, record.Text, record.Source.Path, record.Offset, record.Received);
+
+    /// <summary>Parses one line into an event, counting the outcome.</summary>
+    public Event? Parse(string inputName, IParser parser, ParseContext context, string text, string? path, long offset, DateTimeOffset received)
+    {
+        var e = new Event { Original = text, FilePath = path, Offset = offset, Input = inputName, Timestamp = received };
+        ParseOutcome outcome;
+        try { outcome = parser.Parse(text, e, context); }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException or OverflowException or IndexOutOfRangeException)
+        {
+            outcome = ParseOutcome.Failed($"parser error: {ex.GetType().Name}");
+        }
+        Count(inputName, parser.Name, outcome);
+        if (outcome.Status != ParseStatus.Matched)
+        {
+            if (outcome.Status == ParseStatus.Failed) Sample(inputName, path, offset, outcome.Reason, text);
+            return null;
+        }
+        return e;
+    }
+
+    private void Count(string input, string parser, ParseOutcome outcome)
+    {
+        var key = (input, outcome.Status, outcome.Reason);
+        if (!_outcomes.TryGetValue(key, out var c))
+        {
+            var status = outcome.Status.ToString().ToLowerInvariant();
+            c = outcome.Reason is null
+                ? _metrics.Counter("gumshoe_parser_lines_total", "input", input, "parser", parser, "status", status)
+                : _metrics.Counter("gumshoe_parser_lines_total", "input", input, "parser", parser, "status", status, "reason", outcome.Reason);
+            _outcomes[key] = c;
+        }
+        c.Add();
+    }
+
+    // The first few failures of each kind are logged with their location; the rest are only counted.
+    private void Sample(string input, string? path, long offset, string? reason, string text)
+    {
+        var key = input + "\0" + reason;
+        var n = _sampled.GetValueOrDefault(key);
+        _sampled[key] = n + 1;
+        if (n < 5)
+            _logger.LogWarning("input {Input}: {Path}@{Offset}: {Reason}: {Line}", input, path ?? "-", offset, reason, text.Length > 200 ? text[..200] + "…" : text);
+    }
+
+    /// <summary>Feeds a parsed event to the rules and outputs.</summary>
+    public void Handle(Event e)
+    {
+        _rules.OnEvent(e, this);
+        EventsOut?.WriteLine(w => EventJson.Write(w, e));
+    }
+
+    void IAlertSink.Emit(Alert alert, Event trigger)
+    {
+        _alerts.Add();
+        AlertsOut?.WriteLine(alert.WriteJson);
+        AlertRaised?.Invoke(alert);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Sockets;
+using Gumshoe.Engine.Config;
+using Gumshoe.Engine.Events;
+
+namespace Gumshoe.Engine.Rules;
+
+/// <summary>
+/// How a rule groups events: one or more fields, each optionally reduced to a derived key —
+/// <c>source.ip/24</c> groups IPv4 addresses by their /24 network, <c>source.ip/64</c> IPv6 ones by /64.
+/// </summary>
+public sealed class GroupKey
+{
+    private readonly (string Field, int V4Prefix, int V6Prefix, string Label)[] _parts;
+
+    private GroupKey((string, int, int, string)[] parts) => _parts = parts;
+
+    /// <summary>Field labels as they appear in an alert's <c>group</c>.</summary>
+    public IEnumerable<string> Labels => _parts.Select(p => p.Label);
+
+    /// <summary>Parses <c>group_by</c>: a field or list of fields, each optionally <c>field/prefix</c>.</summary>
+    public static GroupKey Parse(ConfigNode? node)
+    {
+        if (node is null || node.IsNull) return new GroupKey([]);
+        var parts = new List<(string, int, int, string)>();
+        foreach (var item in node.Items)
+        {
+            var text = item.AsString().Trim();
+            var slash = text.LastIndexOf('/');
+            if (slash > 0 && int.TryParse(text[(slash + 1)..], out var prefix))
+            {
+                if (prefix is < 0 or > 128) throw item.Error($"prefix /{prefix} is out of range");
+                // one prefix serves both families: /24 for IPv4, and the same number for IPv6 when ≥ 32, else /64
+                parts.Add((text[..slash], Math.Min(prefix, 32), prefix > 32 ? prefix : 64, text));
+            }
+            else parts.Add((text, 32, 128, text));
+        }
+        return new GroupKey([.. parts]);
+    }
+
+    /// <summary>The group values of an event, or false when a field is missing.</summary>
+    public bool TryGet(Event e, out string key, out KeyValuePair<string, string>[] values)
+    {
+        values = new KeyValuePair<string, string>[_parts.Length];
+        if (_parts.Length == 0) { key = ""; return true; }
+        for (var i = 0; i < _parts.Length; i++)
+        {
+            var (field, v4, v6, label) = _parts[i];
+            if (!e.TryGet(field, out var v) || v.IsNull) { key = ""; return false; }
+            string text;
+            if ((v4 < 32 || v6 < 128) && v.AsIp() is { } ip)
+            {
+                var prefix = ip.AddressFamily == AddressFamily.InterNetwork ? v4 : v6;
+                text = new IPNetwork(Mask(ip, prefix), prefix).ToString();
+            }
+            else text = v.ToString();
+            values[i] = new(label, text);
+        }
+        key = _parts.Length == 1 ? values[0].Value : string.Join('\u001f', values.Select(x => x.Value));
+        return true;
+    }
+
+    private static IPAddress Mask(IPAddress ip, int prefix)
+    {
+        var bytes = ip.GetAddressBytes();
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            var bits = Math.Clamp(prefix - i * 8, 0, 8);
+            bytes[i] &= (byte)(0xFF << (8 - bits));
+        }
+        return new IPAddress(bytes);
+    }
+}

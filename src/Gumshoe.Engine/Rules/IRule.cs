@@ -1,0 +1,25 @@
+using System.Text.Json.Nodes;
+using Gumshoe.Engine.Events;
+
+namespace Gumshoe.Engine.Rules;
+
+/// <summary>
+/// A correlation rule: sees every event (in event-time order per input), keeps bounded per-group state, and emits
+/// alerts. Its state can be snapshotted into a checkpoint and restored, so a restart mid-window loses nothing.
+/// </summary>
+public interface IRule
+{
+    string Name { get; }
+
+    /// <summary>Feeds one event.</summary>
+    void OnEvent(Event e, IAlertSink sink);
+
+    /// <summary>The per-group state, for a checkpoint.</summary>
+    JsonNode Snapshot();
+
+    /// <summary>Restores state saved by <see cref="Snapshot"/>.</summary>
+    void Restore(JsonNode state);
+
+    /// <summary>Number of groups with state.</summary>
+    int ActiveKeys { get; }
+}

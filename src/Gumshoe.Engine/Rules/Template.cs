@@ -1,0 +1,43 @@
+using System.Text;
+using Gumshoe.Engine.Events;
+
+namespace Gumshoe.Engine.Rules;
+
+/// <summary>A text with <c>{field.name}</c> placeholders filled from an event (and the alert's own values).</summary>
+public sealed class Template
+{
+    private readonly (string Text, string? Field)[] _parts;
+
+    public Template(string text)
+    {
+        Source = text;
+        var parts = new List<(string, string?)>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var open = text.IndexOf('{', i);
+            var close = open >= 0 ? text.IndexOf('}', open) : -1;
+            if (open < 0 || close < 0) { parts.Add((text[i..], null)); break; }
+            if (open > i) parts.Add((text[i..open], null));
+            parts.Add(("", text[(open + 1)..close].Trim()));
+            i = close + 1;
+        }
+        _parts = [.. parts];
+    }
+
+    public string Source { get; }
+
+    /// <summary>Fills the placeholders; <paramref name="extra"/> (count, rule …) wins over event fields.</summary>
+    public string Render(Event e, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var sb = new StringBuilder();
+        foreach (var (text, field) in _parts)
+        {
+            if (field is null) { sb.Append(text); continue; }
+            if (extra is not null && extra.TryGetValue(field, out var x)) sb.Append(x);
+            else if (e.TryGet(field, out var v) && !v.IsNull) sb.Append(v.ToString());
+            else sb.Append('-');
+        }
+        return sb.ToString();
+    }
+}

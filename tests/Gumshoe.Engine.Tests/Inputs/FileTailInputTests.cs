@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Gumshoe.Engine.Inputs;
+using Gumshoe.Engine.Metrics;
+using Gumshoe.Engine.Parsers;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gumshoe.Engine.Tests.Inputs;
+
+public sealed class FileTailInputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("gumshoe-tail-").FullName;
+    private string Log => Path.Combine(_dir, "auth.log");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Runs a tail input in the background, collecting and acknowledging every line.</summary>
+    private sealed class Tail : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _run;
+        private readonly Task _consume;
+        public readonly FileTailInput Input;
+        public readonly List<string> Lines = [];
+        public readonly MetricsRegistry Metrics = new();
+
+        public Tail(string pattern, JsonNode? state, bool startAtEnd = false)
+        {
+            Input = new FileTailInput("t", new SyslogLineParser(), new ParseContext(), new FileTailOptions
+            {
+                Paths = [pattern], StartAtEnd = startAtEnd, ScanInterval = TimeSpan.FromMilliseconds(50),
+                ReadInterval = TimeSpan.FromMilliseconds(10), RotateWait = TimeSpan.FromMilliseconds(500),
+            });
+            Input.Restore(state);
+            var channel = Channel.CreateBounded<RawRecord>(16);
+            _run = Task.Run(() => Input.RunAsync(channel.Writer, new InputRun(true, Metrics, NullLogger.Instance), _stop.Token));
+            _consume = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var r in channel.Reader.ReadAllAsync(_stop.Token))
+                    {
+                        lock (Lines) Lines.Add(r.Text);
+                        r.Source.Acked = r.EndOffset;
+                    }
+                }
+                catch (OperationCanceledException) { }
+            });
+        }
+
+        public async Task WaitForAsync(int count, int timeoutMs = 10_000)
+        {
+            var sw = Stopwatch.StartNew();
+            while (sw.ElapsedMilliseconds < timeoutMs)
+            {
+                lock (Lines) if (Lines.Count >= count) return;
+                await Task.Delay(10);
+            }
+            lock (Lines) Assert.Fail($"expected {count} lines, got {Lines.Count}");
+        }
+
+        /// <summary>Stops and returns the checkpoint, as a clean shutdown would.</summary>
+        public async Task<JsonNode?> StopAsync()
+        {
+            await Task.Delay(100); // let the consumer acknowledge what it has
+            _stop.Cancel();
+            try { await _run; } catch (OperationCanceledException) { }
+            try { await _consume; } catch (OperationCanceledException) { }
+            return Input.Checkpoint();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_stop.IsCancellationRequested) await StopAsync();
+        }
+    }
+
+    private static void Append(string path, int from, int to)
+    {
+        using var w = File.AppendText(path);
+        for (var i = from; i < to; i++) w.Write($"line {i:D6} some padding to make the lines a bit longer\n");
+    }
+
+    private static IEnumerable<string> Expected(int from, int to) =>
+        Enumerable.Range(from, to - from).Select(i => $"line {i:D6} some padding to make the lines a bit longer");
+
+    private static void AssertExactlyOnce(IEnumerable<string> expected, List<string> got)
+    {
+        lock (got)
+        {
+            var dupes = got.GroupBy(x => x).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+            Assert.Empty(dupes);
+            Assert.Equal(expected.Order(), got.Order());
+        }
+    }
+
+    [Fact]
+    public async Task AFileThatAppearsAfterTheStartIsReadFromItsBeginning()
+    {
+        await using var tail = new Tail(Log, null, startAtEnd: true);
+        await Task.Delay(150);
+        Append(Log, 0, 50);
+        await tail.WaitForAsync(50);
+        AssertExactlyOnce(Expected(0, 50), tail.Lines);
+    }
+
+    [Fact]
+    public async Task StartAtEndSkipsWhatAFileHeldAtTheFirstStart()
+    {
+        Append(Log, 0, 20);
+        await using var tail = new Tail(Log, null, startAtEnd: true);
+        await Task.Delay(200);
+        Append(Log, 20, 30);
+        await tail.WaitForAsync(10);
+        AssertExactlyOnce(Expected(20, 30), tail.Lines);
+    }
+
+    [Fact]
+    public async Task ARenamedFileIsReadToItsEndIncludingLinesWrittenAfterTheRename()
+    {
+        Append(Log, 0, 100);
+        await using var tail = new Tail(Log, null);
+        await tail.WaitForAsync(100);
+        File.Move(Log, Log + ".1");
+        Append(Log + ".1", 100, 120); // the writer still had the old file open
+        Append(Log, 120, 200);        // logrotate's "create": a new file at the path
+        await tail.WaitForAsync(200);
+        AssertExactlyOnce(Expected(0, 200), tail.Lines);
+    }
+
+    [Fact]
+    public async Task ACopytruncateCopyIsNotReadAgainAndNewLinesAreRead()
+    {
+        Append(Log, 0, 100);
+        await using var tail = new Tail(Path.Combine(_dir, "auth.log*"), null); // the glob also matches the copy
+        await tail.WaitForAsync(100);
+        File.Copy(Log, Log + ".1");
+        new FileStream(Log, FileMode.Open).SetLength(0);
+        Append(Log, 100, 150);
+        await tail.WaitForAsync(150);
+        await Task.Delay(300);
+        AssertExactlyOnce(Expected(0, 150), tail.Lines);
+    }
+
+    [Fact]
+    public async Task ASymlinkSwappedToANewFileIsFollowedAndTheOldTargetFinished()
+    {
+        var a = Path.Combine(_dir, "a.log");
+        var b = Path.Combine(_dir, "b.log");
+        Append(a, 0, 50);
+        File.CreateSymbolicLink(Log, a);
+        await using var tail = new Tail(Log, null);
+        await tail.WaitForAsync(50);
+        Append(b, 50, 80);
+        var tmp = Log + ".new";
+        File.CreateSymbolicLink(tmp, b);
+        File.Move(tmp, Log, overwrite: true);
+        Append(a, 80, 90); // late lines to the old target
+        await tail.WaitForAsync(90);
+        AssertExactlyOnce(Expected(0, 90), tail.Lines);
+    }
+
+    [Fact]
+    public async Task ARestartResumesExactlyWhereTheLastAcknowledgedLineEnded()
+    {
+        Append(Log, 0, 100);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        var state = await first.StopAsync();
+        Append(Log, 100, 130);
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(30);
+        await Task.Delay(200);
+        AssertExactlyOnce(Expected(0, 100), first.Lines);
+        AssertExactlyOnce(Expected(100, 130), second.Lines);
+    }
+
+    [Fact]
+    public async Task ARotationWhileStoppedIsFoundByIdentityAndBothFilesAreRead()
+    {
+        Append(Log, 0, 100);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        var state = await first.StopAsync();
+        Append(Log, 100, 120);
+        File.Move(Log, Log + ".1");
+        Append(Log, 120, 150);
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(50);
+        await Task.Delay(300);
+        AssertExactlyOnce(Expected(100, 150), second.Lines);
+    }
+
+    [Fact]
+    public async Task ARotatedFileCompressedWhileStoppedIsReadFromTheArchive()
+    {
+        Append(Log, 0, 100);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        var state = await first.StopAsync();
+        Append(Log, 100, 120);
+        File.Move(Log, Log + ".1");
+        using (var src = File.OpenRead(Log + ".1"))
+        using (var gz = new GZipStream(File.Create(Log + ".1.gz"), CompressionLevel.Fastest))
+            src.CopyTo(gz);
+        File.Delete(Log + ".1");
+        Append(Log, 120, 150);
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(50);
+        await Task.Delay(300);
+        AssertExactlyOnce(Expected(100, 150), second.Lines);
+    }
+
+    [Fact]
+    public async Task ATruncationIsNoticedAfterARestartEvenWhenTheFileGrewPastTheOldOffset()
+    {
+        Append(Log, 0, 10);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(10);
+        var state = await first.StopAsync();
+        File.WriteAllText(Log, "");
+        Append(Log, 1000, 1100); // new content, longer than before, same inode
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(100);
+        AssertExactlyOnce(Expected(1000, 1100), second.Lines);
+    }
+
+    [Fact]
+    public async Task CopytruncateWhileStoppedReadsTheRestFromTheCopyAndTheNewContentOnce()
+    {
+        Append(Log, 0, 100);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        var state = await first.StopAsync();
+        Append(Log, 100, 120);          // written after the stop
+        File.Copy(Log, Log + ".1");     // copytruncate
+        File.WriteAllText(Log, "");
+        Append(Log, 120, 300);          // and the file regrew past the old offset
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(200);
+        await Task.Delay(300);
+        AssertExactlyOnce(Expected(100, 300), second.Lines);
+    }
+
+    [Fact]
+    public async Task AFileDeletedWhileTailedIsNotACrash()
+    {
+        Append(Log, 0, 10);
+        await using var tail = new Tail(Log, null);
+        await tail.WaitForAsync(10);
+        File.Delete(Log);
+        await Task.Delay(800);
+        Append(Log, 10, 20);
+        await tail.WaitForAsync(20);
+        AssertExactlyOnce(Expected(0, 20), tail.Lines);
+    }
+
+    [Fact]
+    public async Task APathReplacedByADirectoryIsCountedNotACrash()
+    {
+        Append(Log, 0, 10);
+        await using var tail = new Tail(Log, null);
+        await tail.WaitForAsync(10);
+        File.Delete(Log);
+        Directory.CreateDirectory(Log);
+        await Task.Delay(300);
+        Assert.True(tail.Metrics.Counter("gumshoe_input_errors_total", "input", "t", "reason", "not_a_regular_file").Value > 0);
+    }
+}
