@@ -13,5 +13,9 @@ public static class BuiltInComponents
         .AddPack("syslog", () => new SyslogLineParser())
         .AddPack("sshd", () => new SshdParser())
         // inputs
-        .AddInput("file", FileTailInput.Create);
+        .AddInput("file", FileTailInput.Create)
+        .AddInput("stdin", StdinInput.Create)
+        .AddInput("syslog", SyslogInput.Create)
+        .AddInput("tcp_jsonlines", JsonLinesTcpInput.Create)
+        .AddInput("http_jsonlines", HttpJsonLinesInput.Create);
 }
