@@ -11,6 +11,8 @@ internal abstract record ConditionNode;
 internal sealed record AndNode(IReadOnlyList<ConditionNode> Terms) : ConditionNode;
 internal sealed record OrNode(IReadOnlyList<ConditionNode> Terms) : ConditionNode;
 internal sealed record NotNode(ConditionNode Term) : ConditionNode;
+/// <summary>At least <paramref name="Min"/> of the terms hold (Sigma's <c>2 of sel_*</c>).</summary>
+internal sealed record AtLeastNode(IReadOnlyList<ConditionNode> Terms, int Min) : ConditionNode;
 internal sealed record ConstantNode(bool Value) : ConditionNode;
 internal sealed record ExistsNode(string Field) : ConditionNode;
 

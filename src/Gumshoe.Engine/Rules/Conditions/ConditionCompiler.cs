@@ -36,6 +36,7 @@ namespace Gumshoe.Engine.Rules.Conditions;
 /// <item>Regexes use the non-backtracking engine; patterns it cannot run (lookarounds, backreferences) get a 100 ms
 /// match timeout and a timeout is no match, reported through <see cref="ConditionOptions.RegexTimedOut"/> and
 /// counted in <see cref="RegexTimeouts"/>. A literal every match must contain is checked with <c>IndexOf</c> first.</item>
+/// <item>Compiled delegates keep no per-call state and are safe to call from several threads at once.</item>
 /// <item>Inside <c>and</c>/<c>or</c>, cheap tests run before costly ones (regexes last); terms have no side effects,
 /// so the reordering does not change results.</item>
 /// </list>
@@ -48,12 +49,13 @@ namespace Gumshoe.Engine.Rules.Conditions;
 ///   event.outcome: failure
 ///   user.name|startswith: [adm, root]
 ///   source.ip|cidr: 10.0.0.0/8
-/// # 3. a list of matcher mappings: any must match
+/// # 3. a list: any item must match; items are matcher mappings or expressions
 /// condition:
 ///   - event.action: ssh_auth_failed
 ///   - event.action: ssh_invalid_user
 ///     user.name|exists: true
-/// # 4. named selections combined by a Sigma condition (and/or/not, 1 of sel_*, all of sel_*, 1 of them)
+/// # 4. named selections combined by a Sigma condition: and/or/not, "1 of sel_*", "all of sel_*", "1 of them"
+///    ("them" skips names starting with "_"), and "N of ..." for at least N
 /// condition:
 ///   selections:
 ///     sel_fail: { event.outcome: failure }
@@ -103,6 +105,7 @@ public static class ConditionCompiler
                 case AndNode a: foreach (var t in a.Terms) Walk(t); break;
                 case OrNode o: foreach (var t in o.Terms) Walk(t); break;
                 case NotNode x: Walk(x.Term); break;
+                case AtLeastNode m: foreach (var t in m.Terms) Walk(t); break;
                 case ExistsNode e: set.Add(e.Field); break;
                 case CompareNode c: set.Add(c.Field); break;
                 case TextNode t: set.Add(t.Field); break;
@@ -126,6 +129,22 @@ public static class ConditionCompiler
                 var inner = Build(n.Term, options);
                 var f = inner.Test;
                 return new(e => !f(e), inner.Cost);
+            }
+            case AtLeastNode m:
+            {
+                var parts = m.Terms.Select(t => Build(t, options)).OrderBy(p => p.Cost).ToArray();
+                var fs = parts.Select(p => p.Test).ToArray();
+                var min = m.Min;
+                return new(e =>
+                {
+                    var hits = 0;
+                    for (var k = 0; k < fs.Length; k++)
+                    {
+                        if (fs[k](e) && ++hits >= min) return true;
+                        if (hits + fs.Length - k - 1 < min) return false;
+                    }
+                    return false;
+                }, parts.Sum(p => p.Cost));
             }
             case AndNode a: return Junction(Flatten<AndNode>(a.Terms, x => x.Terms), options, isAnd: true);
             case OrNode o: return Junction(Flatten<OrNode>(o.Terms, x => x.Terms), options, isAnd: false);

@@ -159,25 +159,7 @@ internal sealed class ConditionParser
             throw Error(q, $"expected a positive whole number before 'of', got '{q.Text}'");
         if (n == 1) return matched.Count == 1 ? matched[0] : new OrNode(matched);
         if (n > matched.Count) return new ConstantNode(false);
-        return AtLeast(matched, n);
-    }
-
-    // At least n of the terms: an OR over the n-element combinations (selection counts are small).
-    private static ConditionNode AtLeast(List<ConditionNode> terms, int n)
-    {
-        var combos = new List<ConditionNode>();
-        void Walk(int start, List<ConditionNode> chosen)
-        {
-            if (chosen.Count == n) { combos.Add(new AndNode([.. chosen])); return; }
-            for (var k = start; k < terms.Count; k++)
-            {
-                chosen.Add(terms[k]);
-                Walk(k + 1, chosen);
-                chosen.RemoveAt(chosen.Count - 1);
-            }
-        }
-        Walk(0, []);
-        return new OrNode(combos);
+        return new AtLeastNode(matched, n);
     }
 
     private static bool GlobMatches(string pattern, string name)

@@ -136,8 +136,7 @@ internal sealed class UserRegex
                             // \d, \w, \b, \p{..}, \x41, backreferences...: not a plain character.
                             Cut();
                             i += 2;
-                            if (e is 'p' or 'P' or 'k' && i < pattern.Length && pattern[i] is '{' or '<')
-                                while (i < pattern.Length && pattern[i] is not ('}' or '>')) i++;
+                            SkipEscapeArgument(pattern, e, ref i);
                             SkipQuantifier(pattern, ref i);
                             continue;
                         }
@@ -170,6 +169,26 @@ internal sealed class UserRegex
         }
         Cut();
         return best;
+    }
+
+    // The characters an escape consumes after its letter: \xHH, \uHHHH, \cX, \12 backreferences, \p{..}, \k<..>.
+    private static void SkipEscapeArgument(string p, char escape, ref int i)
+    {
+        switch (escape)
+        {
+            case 'x': for (var n = 0; n < 2 && i < p.Length && char.IsAsciiHexDigit(p[i]); n++) i++; break;
+            case 'u': for (var n = 0; n < 4 && i < p.Length && char.IsAsciiHexDigit(p[i]); n++) i++; break;
+            case 'c': if (i < p.Length) i++; break;
+            case >= '0' and <= '9': while (i < p.Length && char.IsAsciiDigit(p[i])) i++; break;
+            case 'p' or 'P' or 'k':
+                if (i < p.Length && p[i] is '{' or '<' or '\'')
+                {
+                    var close = p[i] switch { '{' => '}', '<' => '>', _ => '\'' };
+                    var end = p.IndexOf(close, i + 1);
+                    i = end < 0 ? p.Length : end + 1;
+                }
+                break;
+        }
     }
 
     private static bool InlineOptions(string pattern)

@@ -127,6 +127,29 @@ public class SigmaMatcherTests
     }
 
     [Fact]
+    public void A_list_may_mix_expressions_and_matchers()
+    {
+        const string yaml = """
+            - 'user.name == "root"'
+            - { event.outcome: failure, source.port|gt: 1024 }
+            """;
+        Assert.True(Eval(yaml));
+        Assert.False(Eval(yaml, With(("event.outcome", "failure"), ("source.port", FieldValue.Long(22)))));
+    }
+
+    [Fact]
+    public void N_of_many_selections_counts_matches()
+    {
+        var yaml = "selections:\n" + string.Join("", Enumerable.Range(0, 16).Select(k => $"  sel_{k}: {{ f{k}: x }}\n"));
+        var eightOf = ConditionCompiler.Compile(Yaml(yaml + "condition: 8 of sel_*"));
+        var e = new Event();
+        for (var k = 0; k < 7; k++) e.Set($"f{k * 2}", "X");
+        Assert.False(eightOf(e));
+        e.Set("f15", "x");
+        Assert.True(eightOf(e));
+    }
+
+    [Fact]
     public void A_sigma_detection_block_works_as_is()
     {
         const string yaml = """

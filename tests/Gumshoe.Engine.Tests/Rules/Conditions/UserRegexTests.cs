@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Gumshoe.Engine.Rules.Conditions;
 
 namespace Gumshoe.Engine.Tests.Rules.Conditions;
@@ -18,6 +19,9 @@ public class UserRegexTests
     [InlineData("\\d+ failures? for user", " for user")]
     [InlineData("(?i)hello world", null)]
     [InlineData("a\\|b", "a|b")]
+    [InlineData("\\x41BC", "BC")]
+    [InlineData("\\u0041BCD", "BCD")]
+    [InlineData("(a)\\12bc", "bc")]
     [InlineData("caf\u00e9 ok", "caf")]
     public void The_prefilter_literal_is_a_substring_every_match_contains(string pattern, string? literal) =>
         Assert.Equal(literal, UserRegex.FindRequiredLiteral(pattern, ascii: true));
@@ -30,8 +34,30 @@ public class UserRegexTests
     {
         var regex = new UserRegex(pattern, default, cased: false, timedOut: null);
         Assert.Equal(expected, regex.IsMatch(input));
-        Assert.Equal(expected, new System.Text.RegularExpressions.Regex(pattern,
-            System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant).IsMatch(input));
+        Assert.Equal(expected, new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant).IsMatch(input));
+    }
+
+    [Fact]
+    public void The_prefilter_never_changes_a_result()
+    {
+        string[] patterns =
+        [
+            "a{foo}", "x\\.y+z", "(?:ab)+cd", "[|]ab", "ab\\bcd", "abc?", "ab*c", "a+b+c+", "fo{2,}bar", "^$", "a.b.c",
+            "user (root|admin) from", "\\x41BC", "\\p{L}+ing", "[^a]bc", "a\\]b", "ab|cd", "(?<n>ab)cd\\k<n>", "\\tab", "\\u0041bc", "\\cAxyz", "(a)\\1bc", "\\0101xyz",
+            "Kelvin", "s+ss", "(ab)?abab",
+        ];
+        string[] inputs =
+        [
+            "", "a{foo}", "aoo", "x.yyz", "ababcd", "|ab", "ab cd", "ab", "abc", "ac", "abbbc", "aabbcc", "foobar", "fooobar", "a-b-c",
+            "USER ROOT FROM", "ABC", "singing", "xbc", "a]b", "cd", "abcdab", "\tab", "	ab", "Kelvin", "SSS", "abab",
+        ];
+        foreach (var pattern in patterns)
+        {
+            var plain = new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+            var user = new UserRegex(pattern, default, cased: false, timedOut: null);
+            foreach (var input in inputs)
+                Assert.True(plain.IsMatch(input) == user.IsMatch(input), $"pattern '{pattern}' on '{input}' (prefilter '{user.RequiredLiteral}')");
+        }
     }
 
     [Fact]
