@@ -1,0 +1,219 @@
+using Gumshoe.Engine.Config;
+using Gumshoe.Engine.Events;
+
+namespace Gumshoe.Engine.Rules.Conditions;
+
+/// <summary>
+/// Compiles rule conditions, once, into <c>Func&lt;Event, bool&gt;</c> delegates (closures; nothing is interpreted per event).
+/// </summary>
+/// <remarks>
+/// <para><b>Expression syntax</b> (keywords are case-insensitive):</para>
+/// <code>
+/// event.outcome == "failure" and not source.ip in cidr("10.0.0.0/8", "192.168.0.0/16")
+/// event.action in ("ssh_auth_failed", "ssh_invalid_user")      # also ["a", "b"]
+/// user.name != "root"         http.response.status_code >= 400         process.pid &lt; 1000
+/// message contains "Failed password"     message startswith "Invalid"     url.path endswith ".php"
+/// user.name matches "^adm.*"             # regex, case-insensitive
+/// exists(user.name)   user.name exists   not exists(x)   x not exists   x not in ("a")   x not contains "y"
+/// (a == 1 or b == 2) &amp;&amp; !c == 3   @timestamp >= "2024-05-01T00:00:00Z"   `weird-name.x` == 'v'
+/// message contains ("a", "b")            # any of the strings; also for startswith/endswith/matches
+/// cased(user.name == "Root" and message contains "Failed")   # case-sensitive inside cased(...)
+/// </code>
+/// <list type="bullet">
+/// <item>Strings use double or single quotes; escapes are <c>\\ \" \' \n \r \t \0 \uXXXX</c>, and any other
+/// backslash pair is kept as written, so <c>matches "\d+"</c> reads as the regex <c>\d+</c>.</item>
+/// <item>String comparisons ignore case (ordinal) unless wrapped in <c>cased(...)</c>, which makes every string
+/// comparison, list and regex inside it case-sensitive.</item>
+/// <item><c>==</c> against a number compares numerically, also when the field is a string holding a number; a
+/// string literal that reads as a number compares numerically with number fields. IP fields compare as addresses
+/// (<c>source.ip == "1.2.3.4"</c>), timestamp fields as instants against RFC 3339 strings.
+/// <c>&lt; &lt;= &gt; &gt;=</c> are numeric for numbers, chronological for RFC 3339 strings, ordinal otherwise.</item>
+/// <item><c>x == null</c> is <c>not exists(x)</c>; <c>x != null</c> is <c>exists(x)</c>.</item>
+/// <item>Missing fields (Sigma semantics): every test on a missing field is false, and <c>!=</c> is exactly
+/// <c>not ==</c>, so <c>user.name != "root"</c> is true when there is no <c>user.name</c>.</item>
+/// <item>Arrays: a test on an array field is true when any element passes; <c>tags != "x"</c> means no element
+/// is "x".</item>
+/// <item>Regexes use the non-backtracking engine; patterns it cannot run (lookarounds, backreferences) get a 100 ms
+/// match timeout and a timeout is no match, reported through <see cref="ConditionOptions.RegexTimedOut"/> and
+/// counted in <see cref="RegexTimeouts"/>. A literal every match must contain is checked with <c>IndexOf</c> first.</item>
+/// <item>Compiled delegates keep no per-call state and are safe to call from several threads at once.</item>
+/// <item>Inside <c>and</c>/<c>or</c>, cheap tests run before costly ones (regexes last); terms have no side effects,
+/// so the reordering does not change results.</item>
+/// </list>
+/// <para><b>YAML shapes</b> accepted by <see cref="Compile(ConfigNode)"/>; see <see cref="SigmaMatcher"/> for matcher modifiers:</para>
+/// <code>
+/// # 1. an expression
+/// condition: 'event.outcome == "failure" and user.name != "root"'
+/// # 2. field matchers, all must match; a list value means any of the values
+/// condition:
+///   event.outcome: failure
+///   user.name|startswith: [adm, root]
+///   source.ip|cidr: 10.0.0.0/8
+/// # 3. a list: any item must match; items are matcher mappings or expressions
+/// condition:
+///   - event.action: ssh_auth_failed
+///   - event.action: ssh_invalid_user
+///     user.name|exists: true
+/// # 4. named selections combined by a Sigma condition: and/or/not, "1 of sel_*", "all of sel_*", "1 of them"
+///    ("them" skips names starting with "_"), and "N of ..." for at least N
+/// condition:
+///   selections:
+///     sel_fail: { event.outcome: failure }
+///     sel_invalid: { event.action: ssh_invalid_user }
+///     filter_internal: { source.ip|cidr: [10.0.0.0/8, 192.168.0.0/16] }
+///   condition: 1 of sel_* and not filter_internal
+/// </code>
+/// A Sigma <c>detection</c> block also works as is: a mapping with a <c>condition</c> key whose other values are all
+/// mappings (or lists of mappings) is read as selections plus condition.
+/// </remarks>
+public static class ConditionCompiler
+{
+    private static readonly ConditionOptions Defaults = new();
+
+    /// <summary>User regexes that gave up after their match timeout, since start (each counted as no match).</summary>
+    public static long RegexTimeouts => UserRegex.TotalTimeouts;
+
+    /// <summary>Compiles an expression; throws <see cref="ConditionSyntaxException"/> (with the column) on bad input.</summary>
+    public static Func<Event, bool> Compile(string expression) => Compile(expression, Defaults);
+
+    /// <summary>Compiles an expression with options.</summary>
+    public static Func<Event, bool> Compile(string expression, ConditionOptions options) =>
+        Build(ConditionParser.Parse(expression), options).Test;
+
+    /// <summary>Compiles any of the YAML shapes; errors are <see cref="ConfigException"/>s located at the node.</summary>
+    public static Func<Event, bool> Compile(ConfigNode node) => Compile(node, Defaults);
+
+    /// <summary>Compiles any of the YAML shapes with options.</summary>
+    public static Func<Event, bool> Compile(ConfigNode node, ConditionOptions options) =>
+        Build(SigmaMatcher.Parse(node), options).Test;
+
+    /// <summary>The field names the condition reads.</summary>
+    public static IReadOnlySet<string> ReferencedFields(ConfigNode node) => Collect(SigmaMatcher.Parse(node));
+
+    /// <summary>The field names the expression reads; throws <see cref="ConditionSyntaxException"/> on bad input.</summary>
+    public static IReadOnlySet<string> ReferencedFields(string expression) => Collect(ConditionParser.Parse(expression));
+
+    private readonly record struct Compiled(Func<Event, bool> Test, int Cost);
+
+    private static IReadOnlySet<string> Collect(ConditionNode root)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        void Walk(ConditionNode n)
+        {
+            switch (n)
+            {
+                case AndNode a: foreach (var t in a.Terms) Walk(t); break;
+                case OrNode o: foreach (var t in o.Terms) Walk(t); break;
+                case NotNode x: Walk(x.Term); break;
+                case AtLeastNode m: foreach (var t in m.Terms) Walk(t); break;
+                case ExistsNode e: set.Add(e.Field); break;
+                case CompareNode c: set.Add(c.Field); break;
+                case TextNode t: set.Add(t.Field); break;
+                case RegexNode r: set.Add(r.Field); break;
+                case InListNode l: set.Add(l.Field); break;
+                case CidrNode c: set.Add(c.Field); break;
+            }
+        }
+        Walk(root);
+        return set;
+    }
+
+    private static Compiled Build(ConditionNode node, ConditionOptions options)
+    {
+        switch (node)
+        {
+            case ConstantNode c:
+                return c.Value ? new(static _ => true, 0) : new(static _ => false, 0);
+            case NotNode n:
+            {
+                var inner = Build(n.Term, options);
+                var f = inner.Test;
+                return new(e => !f(e), inner.Cost);
+            }
+            case AtLeastNode m:
+            {
+                var parts = m.Terms.Select(t => Build(t, options)).OrderBy(p => p.Cost).ToArray();
+                var fs = parts.Select(p => p.Test).ToArray();
+                var min = m.Min;
+                return new(e =>
+                {
+                    var hits = 0;
+                    for (var k = 0; k < fs.Length; k++)
+                    {
+                        if (fs[k](e) && ++hits >= min) return true;
+                        if (hits + fs.Length - k - 1 < min) return false;
+                    }
+                    return false;
+                }, parts.Sum(p => p.Cost));
+            }
+            case AndNode a: return Junction(Flatten<AndNode>(a.Terms, x => x.Terms), options, isAnd: true);
+            case OrNode o: return Junction(Flatten<OrNode>(o.Terms, x => x.Terms), options, isAnd: false);
+            case ExistsNode x:
+            {
+                var field = x.Field;
+                return new(e => e.TryGet(field, out var v) && !v.IsNull, 1);
+            }
+            case CompareNode c:
+                return OnField(c.Field, c.Op == CompareOp.Eq ? ValueTests.Equal(c.Value, c.Cased) : ValueTests.Order(c.Value, c.Op, c.Cased), 2);
+            case InListNode l: return OnField(l.Field, ValueTests.InList(l.Values, l.Cased), 2);
+            case CidrNode c: return OnField(c.Field, ValueTests.InCidr(c.Networks), 4 + c.Networks.Count);
+            case TextNode t: return OnField(t.Field, ValueTests.TextTest(t.Op, t.Text, t.Cased), t.Op == TextOp.Contains ? 5 : 3);
+            case RegexNode r:
+            {
+                var regex = new UserRegex(r.Pattern, r.Options, r.Cased, options.RegexTimedOut);
+                return OnField(r.Field, ValueTests.Regex(regex), regex.RequiredLiteral is null ? 50 : 30);
+            }
+            default:
+                throw new InvalidOperationException($"unhandled condition node {node.GetType().Name}");
+        }
+    }
+
+    private static List<ConditionNode> Flatten<TNode>(IReadOnlyList<ConditionNode> terms, Func<TNode, IReadOnlyList<ConditionNode>> children)
+        where TNode : ConditionNode
+    {
+        var list = new List<ConditionNode>();
+        foreach (var t in terms)
+        {
+            if (t is TNode same) list.AddRange(Flatten(children(same), children));
+            else list.Add(t);
+        }
+        return list;
+    }
+
+    private static Compiled Junction(List<ConditionNode> terms, ConditionOptions options, bool isAnd)
+    {
+        // Stable sort by cost: cheap tests short-circuit before regexes run.
+        var parts = terms.Select(t => Build(t, options)).OrderBy(p => p.Cost).ToArray();
+        var cost = parts.Sum(p => p.Cost);
+        var fs = parts.Select(p => p.Test).ToArray();
+        if (fs.Length == 1) return parts[0];
+        if (fs.Length == 2)
+        {
+            var (a, b) = (fs[0], fs[1]);
+            return new(isAnd ? e => a(e) && b(e) : e => a(e) || b(e), cost);
+        }
+        if (fs.Length == 3)
+        {
+            var (a, b, c) = (fs[0], fs[1], fs[2]);
+            return new(isAnd ? e => a(e) && b(e) && c(e) : e => a(e) || b(e) || c(e), cost);
+        }
+        if (isAnd)
+        {
+            return new(e =>
+            {
+                foreach (var f in fs)
+                    if (!f(e)) return false;
+                return true;
+            }, cost);
+        }
+        return new(e =>
+        {
+            foreach (var f in fs)
+                if (f(e)) return true;
+            return false;
+        }, cost);
+    }
+
+    private static Compiled OnField(string field, Func<FieldValue, bool> test, int cost) =>
+        new(e => e.TryGet(field, out var v) && (v.Kind is FieldKind.Array or FieldKind.Null ? ValueTests.Any(v, test) : test(v)), cost);
+}

@@ -1,0 +1,11 @@
+namespace Gumshoe.Engine.Rules.Conditions;
+
+/// <summary>Optional hooks for compiled conditions.</summary>
+public sealed class ConditionOptions
+{
+    /// <summary>
+    /// Called (with the pattern) each time a user regex gives up after its match timeout; the match then counts as
+    /// no match. Only backtracking regexes (patterns using lookarounds or backreferences) can time out.
+    /// </summary>
+    public Action<string>? RegexTimedOut { get; init; }
+}
