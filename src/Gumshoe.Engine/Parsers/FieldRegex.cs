@@ -44,7 +44,9 @@ public sealed class FieldRegex
         Regex regex;
         try
         {
-            regex = new Regex(rewritten, options | RegexOptions.NonBacktracking, MatchTimeout);
+            // Linear in the input, so no timeout: one would only fire spuriously while the engine builds its
+            // automaton lazily on a busy machine.
+            regex = new Regex(rewritten, options | RegexOptions.NonBacktracking);
         }
         catch (NotSupportedException)
         {

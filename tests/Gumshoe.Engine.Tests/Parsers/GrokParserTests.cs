@@ -192,6 +192,19 @@ public class GrokParserTests
     }
 
     [Fact]
+    public void DataIsLazyAndGreedyDataTakesTheRest()
+    {
+        var parser = Build("""
+            name: t
+            type: grok
+            pattern: '^%{DATA:a} %{GREEDYDATA:b}$'
+            """);
+        var (_, e) = Run(parser, "one two three");
+        Assert.Equal("one", e.GetString("a"));
+        Assert.Equal("two three", e.GetString("b"));
+    }
+
+    [Fact]
     public void InlineFloatTypesBecomeDoubles()
     {
         var parser = Build("""

@@ -37,6 +37,7 @@ public sealed class SudoParser(string name = "sudo") : IParser
         h.Apply(e, line);
         e.Set(Ecs.EventProvider, "sudo");
         var msg = line.AsSpan(h.MessageStart).Trim().ToString();
+        e.Set(Ecs.Message, msg); // sudo pads the invoker with blanks ("sudo:    alice : ...")
         if (oldPam) ClassifyPam(e, msg);
         else if (msg.StartsWith("pam_unix(sudo:", StringComparison.Ordinal) || msg.StartsWith("pam_", StringComparison.Ordinal))
         {

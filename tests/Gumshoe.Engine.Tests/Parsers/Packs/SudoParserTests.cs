@@ -26,6 +26,7 @@ public class SudoParserTests
         Assert.Equal("/bin/ls", e.GetString("process.executable"));
         Assert.Equal("/home/alice", e.GetString("process.working_directory"));
         Assert.Equal("pts/0", e.GetString("process.tty.name"));
+        Assert.Equal("alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls -la /root", e.GetString("message"));
         Assert.Equal("web1", e.GetString("host.name"));
         Assert.Equal(new DateTimeOffset(2024, 3, 4, 10, 15, 1, TimeSpan.Zero), e.Timestamp);
     }
