@@ -12,6 +12,18 @@ public static class BuiltInComponents
         // parser packs, usable by name
         .AddPack("syslog", () => new SyslogLineParser())
         .AddPack("sshd", () => new SshdParser())
+        .AddPack("sudo", () => new SudoParser())
+        .AddPack("web_access", () => new WebAccessParser())
+        .AddPack("suricata", () => new SuricataEveParser())
+        .AddPack("netfilter", () => new NetfilterParser())
+        .AddPack("json", () => new JsonLineParser())
+        .AddPack("kv", () => new KeyValueParser())
+        // configurable parser types
+        .AddParser("regex", RegexParser.Create)
+        .AddParser("grok", GrokParser.Create)
+        .AddParser("json", JsonLineParser.Create)
+        .AddParser("kv", KeyValueParser.Create)
+        .AddParser("chain", ParserChain.Create)
         // inputs
         .AddInput("file", FileTailInput.Create)
         .AddInput("stdin", StdinInput.Create)

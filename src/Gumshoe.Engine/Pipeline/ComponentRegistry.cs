@@ -11,6 +11,9 @@ public sealed class ComponentContext
     /// <summary>Parsers defined so far under <c>parsers:</c>, by name.</summary>
     public Dictionary<string, IParser> NamedParsers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Compiles a rule-style condition node (a chain step's <c>when:</c>) into a predicate; null when conditions are unavailable.</summary>
+    public Func<ConfigNode, Func<Events.Event, bool>>? ConditionCompiler { get; set; }
+
     /// <summary>Resolves a parser name: a configured parser first, then a built-in pack.</summary>
     public IParser ResolveParser(string name, ConfigNode at) =>
         NamedParsers.TryGetValue(name, out var p) ? p

@@ -138,7 +138,8 @@ public sealed class SshdParser(string name = "sshd") : IParser
             Set(e, Actions.InvalidUserRequest, "failure");
             return;
         }
-        else if (m.StartsWith("pam_unix(sshd:auth): authentication failure;") || m.StartsWith("PAM ") && m.Contains("more authentication failure", StringComparison.Ordinal))
+        else if (m.StartsWith("pam_unix(sshd:auth): authentication failure;") || m.StartsWith("PAM ") && m.Contains("more authentication failure", StringComparison.Ordinal)
+            || m.StartsWith("authentication failure;")) // old PAM form, logged as "sshd(pam_unix)[pid]: authentication failure; ..."
         {
             // "...; logname= uid=0 euid=0 tty=ssh ruser= rhost=HOST  user=USER"
             var rhost = KeyValue(msg, "rhost=");
@@ -155,7 +156,7 @@ public sealed class SshdParser(string name = "sshd") : IParser
             Set(e, Actions.PamAuthFailed, "failure");
             return;
         }
-        else if (m.StartsWith("pam_unix(sshd:auth): check pass; user unknown"))
+        else if (m.StartsWith("pam_unix(sshd:auth): check pass; user unknown") || m.StartsWith("check pass; user unknown"))
         {
             Set(e, Actions.PamUserUnknown, "failure");
             return;

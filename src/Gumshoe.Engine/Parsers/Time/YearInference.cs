@@ -18,7 +18,10 @@ public sealed class YearInference
     public DateTimeOffset Resolve(int month, int day, int hour, int minute, int second, long fractionTicks, TimeZoneInfo zone)
     {
         var reference = Reference();
-        var year = TimeZoneInfo.ConvertTime(reference, zone).Year;
+        var referenceLocal = TimeZoneInfo.ConvertTime(reference, zone);
+        var year = referenceLocal.Year;
+        // Near New Year a stamp slightly ahead of the clock (skew) may belong to next year: start the search there.
+        if ((referenceLocal + FutureTolerance).Year > year) year++;
         for (var attempt = 0; attempt < 8; attempt++, year--)
         {
             // Feb 29 exists only in leap years: step back until it does.
@@ -32,6 +35,9 @@ public sealed class YearInference
 
     internal static DateTimeOffset ToOffset(DateTime local, TimeZoneInfo zone)
     {
+        // The digits are a wall-clock reading in the zone, whatever Kind the caller's DateTime carries
+        // (DateTimeOffset.UtcDateTime of a zone-less stamp is Kind=Utc, which the constructor below rejects).
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
         if (zone == TimeZoneInfo.Utc) return new DateTimeOffset(local, TimeSpan.Zero);
         // A stamp inside a DST gap does not exist: move it past the gap rather than fail.
         if (zone.IsInvalidTime(local)) local = local.AddHours(1);

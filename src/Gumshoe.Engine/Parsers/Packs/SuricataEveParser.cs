@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Gumshoe.Engine.Events;
+
+namespace Gumshoe.Engine.Parsers.Packs;
+
+/// <summary>
+/// Suricata <c>eve.json</c> lines. Every record keeps all its fields flattened under <c>suricata.eve.*</c> and gets the
+/// flow's <c>source.*</c>, <c>destination.*</c> and <c>network.*</c>; alerts are also mapped to ECS rule fields
+/// (<c>rule.id</c>, <c>rule.name</c>, <c>rule.category</c>, <c>event.severity</c>, <c>event.kind: alert</c>).
+/// </summary>
+public sealed class SuricataEveParser(string name = "suricata") : IParser
+{
+    private const string Prefix = "suricata.eve";
+
+    public string Name { get; } = name;
+
+    public ParseOutcome Parse(string line, Event e, ParseContext context)
+    {
+        if (!JsonLineParser.TryParseObject(line, out var doc, out var failure)) return failure;
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (!root.TryGetProperty("event_type", out var typeEl) || typeEl.ValueKind != JsonValueKind.String)
+                return ParseOutcome.Unmatched("not a Suricata eve record (no event_type)");
+            var eventType = typeEl.GetString()!;
+            var original = e.Original;
+            EventJson.Flatten(e, root, Prefix);
+            e.Original = original;
+
+            if (root.TryGetProperty("timestamp", out var stamp) && stamp.ValueKind == JsonValueKind.String)
+            {
+                var text = stamp.GetString()!;
+                if (!TimestampParser.TryParseRfc3339(text, context.TimeZone, out var ts)) return ParseOutcome.Failed($"bad timestamp in {Prefix}.timestamp: {text}");
+                e.Timestamp = ts;
+            }
+
+            Copy(e, root, "src_ip", Ecs.SourceIp);
+            Copy(e, root, "src_port", Ecs.SourcePort);
+            Copy(e, root, "dest_ip", "destination.ip");
+            Copy(e, root, "dest_port", "destination.port");
+            if (root.TryGetProperty("proto", out var proto) && proto.ValueKind == JsonValueKind.String)
+                e.Set("network.transport", proto.GetString()!.ToLowerInvariant());
+            if (root.TryGetProperty("app_proto", out var app) && app.ValueKind == JsonValueKind.String && app.GetString() is { } ap && ap != "failed")
+                e.Set("network.protocol", ap);
+            if (root.TryGetProperty("in_iface", out var iface) && iface.ValueKind == JsonValueKind.String)
+                e.Set("observer.ingress.interface.name", iface.GetString());
+            if (root.TryGetProperty("community_id", out var cid) && cid.ValueKind == JsonValueKind.String)
+                e.Set("network.community_id", cid.GetString());
+            if (root.TryGetProperty("flow_id", out var flow)) e.Set("event.id", EventJson.FromJson(flow).ToString());
+            e.Set(Ecs.EventProvider, "suricata");
+            e.Set(Ecs.EventDataset, "suricata.eve");
+            e.Set("suricata.eve.event_type", eventType);
+
+            if (eventType == "alert" && root.TryGetProperty("alert", out var alert) && alert.ValueKind == JsonValueKind.Object)
+            {
+                e.Set(Ecs.EventKind, "alert");
+                e.Set(Ecs.EventCategory, "intrusion_detection");
+                Copy(e, alert, "signature_id", "rule.id");
+                Copy(e, alert, "signature", "rule.name");
+                Copy(e, alert, "category", "rule.category");
+                Copy(e, alert, "rev", "rule.version");
+                Copy(e, alert, "gid", "rule.gid");
+                Copy(e, alert, "severity", "event.severity");
+                if (alert.TryGetProperty("action", out var action) && action.ValueKind == JsonValueKind.String)
+                {
+                    var a = action.GetString()!;
+                    e.Set(Ecs.EventAction, a);
+                    e.Set("event.type", a == "blocked" ? "denied" : "allowed");
+                }
+                else e.Set(Ecs.EventAction, "alert");
+            }
+            else
+            {
+                e.Set(Ecs.EventKind, "event");
+                e.Set(Ecs.EventAction, eventType);
+            }
+        }
+        return ParseOutcome.Matched;
+    }
+
+    private static void Copy(Event e, JsonElement obj, string property, string field)
+    {
+        if (!obj.TryGetProperty(property, out var v)) return;
+        var value = EventJson.FromJson(v);
+        if (value.IsNull) return;
+        if (value.Kind == FieldKind.String && FieldTypes.IpFields.Contains(field)) value = FieldTypes.Auto(field, value.AsString());
+        e.Set(field, value);
+    }
+}
