@@ -107,15 +107,23 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
 
         using var slots = new SemaphoreSlim(Options.MaxConcurrentRequests);
         var inFlight = new HashSet<Task>();
-        await using (cancellationToken.Register(static l => ((HttpListener)l!).Stop(), listener))
+        var never = Task.Delay(Timeout.Infinite, cancellationToken);
+        try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 try { await slots.WaitAsync(cancellationToken); }
                 catch (OperationCanceledException) { break; }
+                // The listener is stopped only after the requests in flight were answered: stopping it first would
+                // close their responses with a default status the client could take for success.
+                var accept = listener.GetContextAsync();
+                if (await Task.WhenAny(accept, never) != accept)
+                {
+                    _ = accept.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                    break;
+                }
                 HttpListenerContext request;
-                try { request = await listener.GetContextAsync(); }
-                catch (Exception) when (cancellationToken.IsCancellationRequested) { break; }
+                try { request = await accept; }
                 catch (HttpListenerException ex)
                 {
                     slots.Release();
@@ -131,17 +139,28 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
                     lock (inFlight) inFlight.Remove(t);
                 }, TaskScheduler.Default);
             }
+        }
+        finally
+        {
             Task[] pending;
             lock (inFlight) pending = [.. inFlight];
+            // a handler stuck reading a slow client's body is cut off when the listener stops
+            try { await Task.WhenAll(pending).WaitAsync(ShutdownGrace); }
+            catch (TimeoutException) { }
+            listener.Stop();
             await Task.WhenAll(pending);
         }
     }
+
+    /// <summary>How long requests in flight get to be answered when the input stops.</summary>
+    public static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(2);
 
     private async Task HandleAsync(HttpListenerContext http, ChannelWriter<RawRecord> output, InputRun run, InputCounters counters, CancellationToken ct)
     {
         await Task.Yield(); // off the accept loop
         var request = http.Request;
         var response = http.Response;
+        response.StatusCode = (int)HttpStatusCode.ServiceUnavailable; // what a response closed before its answer says
         counters.Requests.Add();
         try
         {
@@ -215,7 +234,7 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
     private async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request, CancellationToken ct)
     {
         var stream = request.InputStream;
-        var buffer = new byte[request.ContentLength64 > 0 ? (int)request.ContentLength64 : 16 * 1024];
+        var buffer = new byte[Math.Min(request.ContentLength64 > 0 ? request.ContentLength64 : 16 * 1024, Options.MaxBodyBytes)];
         var length = 0;
         while (true)
         {
