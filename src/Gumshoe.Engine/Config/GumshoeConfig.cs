@@ -61,7 +61,7 @@ public sealed class GumshoeConfig
         var doc = yaml.Documents.FirstOrDefault()?.RootNode ?? new YamlMappingNode();
         var root = new ConfigNode(doc, full, baseDir, env);
         if (!root.IsMapping) throw root.Error("the config must be a mapping of sections (inputs:, rules: …)");
-        var context = new ComponentContext { Registry = registry };
+        var context = new ComponentContext { Registry = registry, ConditionCompiler = Gumshoe.Engine.Rules.Conditions.ConditionCompiler.Compile };
         var config = new GumshoeConfig { File = full, Components = context, Root = root };
 
         if (root.Get("parsers") is { IsNull: false } parsers)
