@@ -47,7 +47,7 @@ public static class ReplayCommand
                     : $"error: no input named '{inputName}'");
                 return 2;
             }
-            var pipeline = new EventPipeline(rules, metrics, loggers.CreateLogger("gumshoe.replay"));
+            var pipeline = new EventPipeline(rules, metrics, loggers.CreateLogger("gumshoe.replay")) { Enrichers = config.Enrichers };
             using var alerts = r.GetValue(alertsOut) is { } a ? Truncated(a) : null;
             using var events = r.GetValue(eventsOut) is { } ev ? Truncated(ev) : null;
             pipeline.AlertsOut = alerts;

@@ -34,6 +34,10 @@ public sealed class GumshoeConfig
     public required ComponentContext Components { get; init; }
     public List<IInput> Inputs { get; } = [];
     public Dictionary<string, IParser> Parsers => Components.NamedParsers;
+    /// <summary>Enrichers in the order they run, from <c>enrich:</c>.</summary>
+    public List<Enrich.IEnricher> Enrichers { get; } = [];
+    /// <summary>Typed options of the other sections (<c>storage</c>, <c>web</c>, <c>analytics</c>, <c>actions</c>), by name.</summary>
+    public Dictionary<string, object> Sections { get; } = new(StringComparer.Ordinal);
     /// <summary>Rule sections, kept as nodes for the rule compiler.</summary>
     public ConfigNode? Rules { get; set; }
     public ConfigNode Root { get; init; } = null!;
@@ -86,11 +90,23 @@ public sealed class GumshoeConfig
                 i.EnsureNoUnknownKeys($"input '{input.Name}'");
             }
         }
-        config.Rules = root.Get("rules");
-        foreach (var section in new[] { "enrich", "analytics", "actions", "storage", "web" })
+        if (root.Get("enrich") is { IsNull: false } enrich)
         {
-            if (root.Get(section) is { IsNull: false } node)
+            // a mapping keeps the order enrichers run in: geoip before a rule-less identity mapping, and so on
+            foreach (var (type, node) in enrich.Entries)
+            {
+                config.Enrichers.Add(registry.CreateEnricher(type, node, context));
+                node.EnsureNoUnknownKeys($"enricher '{type}'");
+            }
+        }
+        config.Rules = root.Get("rules");
+        foreach (var section in new[] { "analytics", "actions", "storage", "web" })
+        {
+            if (root.Get(section) is not { IsNull: false } node) continue;
+            if (!registry.TryReadSection(section, node, context, out var options))
                 throw node.Error($"section '{section}' is not supported by this version of gumshoe yet");
+            node.EnsureNoUnknownKeys($"section '{section}'");
+            config.Sections[section] = options;
         }
         root.EnsureNoUnknownKeys("the config (sections: " + string.Join(", ", Sections) + ")");
         return config;

@@ -1,4 +1,5 @@
 using Gumshoe.Engine.Config;
+using Gumshoe.Engine.Enrich;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Parsers;
 
@@ -27,6 +28,8 @@ public sealed class ComponentRegistry
     private readonly Dictionary<string, Func<ConfigNode, ComponentContext, IParser>> _parsers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<IParser>> _packs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<ConfigNode, ComponentContext, IInput>> _inputs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<ConfigNode, ComponentContext, IEnricher>> _enrichers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<ConfigNode, ComponentContext, object>> _sections = new(StringComparer.Ordinal);
 
     /// <summary>Registers a configurable parser type (<c>type: regex</c>, <c>type: json</c> …).</summary>
     public ComponentRegistry AddParser(string type, Func<ConfigNode, ComponentContext, IParser> factory) { _parsers.Add(type, factory); return this; }
@@ -36,6 +39,30 @@ public sealed class ComponentRegistry
 
     /// <summary>Registers an input type (<c>type: file</c> …).</summary>
     public ComponentRegistry AddInput(string type, Func<ConfigNode, ComponentContext, IInput> factory) { _inputs.Add(type, factory); return this; }
+
+    /// <summary>Registers an enricher type, configured as a key under <c>enrich:</c> (<c>geoip: {city_db: …}</c>).</summary>
+    public ComponentRegistry AddEnricher(string type, Func<ConfigNode, ComponentContext, IEnricher> factory) { _enrichers.Add(type, factory); return this; }
+
+    /// <summary>
+    /// Registers the reader of a top-level section (<c>storage</c>, <c>web</c>, <c>analytics</c>, <c>actions</c>):
+    /// it validates the section at load time and returns its typed options, found later in
+    /// <see cref="Config.GumshoeConfig.Sections"/>.
+    /// </summary>
+    public ComponentRegistry AddSection(string name, Func<ConfigNode, ComponentContext, object> reader) { _sections.Add(name, reader); return this; }
+
+    public IEnumerable<string> EnricherTypes => _enrichers.Keys.Order(StringComparer.Ordinal);
+    public IEnumerable<string> SectionNames => _sections.Keys.Order(StringComparer.Ordinal);
+
+    public IEnricher CreateEnricher(string type, ConfigNode node, ComponentContext context) =>
+        _enrichers.TryGetValue(type, out var f) ? f(node, context)
+        : throw node.Error($"unknown enricher '{type}' (known: {string.Join(", ", EnricherTypes)})");
+
+    public bool TryReadSection(string name, ConfigNode node, ComponentContext context, out object options)
+    {
+        if (_sections.TryGetValue(name, out var f)) { options = f(node, context); return true; }
+        options = null!;
+        return false;
+    }
 
     public IEnumerable<string> PackNames => _packs.Keys.Order(StringComparer.Ordinal);
     public IEnumerable<string> ParserTypes => _parsers.Keys.Order(StringComparer.Ordinal);

@@ -30,6 +30,9 @@ public sealed class EventPipeline : IAlertSink
         _alerts = metrics.Counter("gumshoe_alerts_total");
     }
 
+    /// <summary>Enrichers run on every parsed event before the rules, in order.</summary>
+    public IReadOnlyList<Enrich.IEnricher> Enrichers { get; set; } = [];
+
     /// <summary>Where alerts are written (<c>--alerts-out</c>), if anywhere.</summary>
     public JsonLinesFile? AlertsOut { get; set; }
 
@@ -91,6 +94,7 @@ public sealed class EventPipeline : IAlertSink
     /// <summary>Feeds a parsed event to the rules and outputs.</summary>
     public void Handle(Event e)
     {
+        foreach (var enricher in Enrichers) enricher.Enrich(e);
         _rules.OnEvent(e, this);
         EventsOut?.WriteLine(w => EventJson.Write(w, e));
     }

@@ -40,7 +40,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
     {
         var store = new CheckpointStore(options.DataDirectory);
         var checkpoint = store.Load();
-        var pipeline = new EventPipeline(rules, metrics, loggers.CreateLogger("gumshoe.pipeline"));
+        var pipeline = new EventPipeline(rules, metrics, loggers.CreateLogger("gumshoe.pipeline")) { Enrichers = config.Enrichers };
         using var alerts = options.AlertsOut is null ? null : new JsonLinesFile(options.AlertsOut, (long?)checkpoint?["outputs"]?["alerts"]);
         using var events = options.EventsOut is null ? null : new JsonLinesFile(options.EventsOut, (long?)checkpoint?["outputs"]?["events"]);
         pipeline.AlertsOut = alerts;
