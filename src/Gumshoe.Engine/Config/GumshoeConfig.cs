@@ -10,7 +10,7 @@ namespace Gumshoe.Engine.Config;
 public sealed class GumshoeConfig
 {
     /// <summary>Top-level sections, in the order they are read.</summary>
-    public static readonly string[] Sections = ["parsers", "inputs", "enrich", "rules", "analytics", "actions", "storage", "web"];
+    public static readonly string[] SectionNames = ["parsers", "inputs", "enrich", "rules", "analytics", "actions", "storage", "web"];
 
     /// <summary>Where config files are looked for when <c>--config</c> is not given.</summary>
     public static IEnumerable<string> DefaultLocations()
@@ -108,7 +108,7 @@ public sealed class GumshoeConfig
             node.EnsureNoUnknownKeys($"section '{section}'");
             config.Sections[section] = options;
         }
-        root.EnsureNoUnknownKeys("the config (sections: " + string.Join(", ", Sections) + ")");
+        root.EnsureNoUnknownKeys("the config (sections: " + string.Join(", ", SectionNames) + ")");
         return config;
     }
 }
