@@ -15,6 +15,16 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# Servers the integration tests need (PostgreSQL, NATS, slapd, MariaDB, Chromium …): each script in
+# scripts/services/ installs its server from Debian's packages, starts it on 127.0.0.1 and exports how to reach
+# it (GUMSHOE_TEST_* variables). A test whose server is missing fails; none is skipped silently.
+for svc in scripts/services/*.sh; do
+  [ -f "$svc" ] || continue
+  echo "starting $(basename "$svc" .sh)…"
+  # shellcheck source=/dev/null
+  source "$svc"
+done
+
 dotnet build Gumshoe.sln -c Debug --nologo -v quiet
 results="$root/.build/test-results"
 rm -rf "$results"; mkdir -p "$results"

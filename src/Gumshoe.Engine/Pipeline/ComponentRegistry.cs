@@ -1,3 +1,4 @@
+using Gumshoe.Engine.Actions;
 using Gumshoe.Engine.Config;
 using Gumshoe.Engine.Enrich;
 using Gumshoe.Engine.Inputs;
@@ -30,6 +31,7 @@ public sealed class ComponentRegistry
     private readonly Dictionary<string, Func<ConfigNode, ComponentContext, IInput>> _inputs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<ConfigNode, ComponentContext, IEnricher>> _enrichers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<ConfigNode, ComponentContext, object>> _sections = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<ConfigNode, ComponentContext, IAction>> _actions = new(StringComparer.Ordinal);
 
     /// <summary>Registers a configurable parser type (<c>type: regex</c>, <c>type: json</c> …).</summary>
     public ComponentRegistry AddParser(string type, Func<ConfigNode, ComponentContext, IParser> factory) { _parsers.Add(type, factory); return this; }
@@ -49,6 +51,17 @@ public sealed class ComponentRegistry
     /// <see cref="Config.GumshoeConfig.Sections"/>.
     /// </summary>
     public ComponentRegistry AddSection(string name, Func<ConfigNode, ComponentContext, object> reader) { _sections.Add(name, reader); return this; }
+
+    /// <summary>Registers an action type usable in a rule's <c>then:</c> list (<c>- webhook: {url: …}</c>).</summary>
+    public ComponentRegistry AddAction(string type, Func<ConfigNode, ComponentContext, IAction> factory) { _actions.Add(type, factory); return this; }
+
+    public IEnumerable<string> ActionTypes => _actions.Keys.Order(StringComparer.Ordinal);
+
+    public bool HasAction(string type) => _actions.ContainsKey(type);
+
+    public IAction CreateAction(string type, ConfigNode node, ComponentContext context) =>
+        _actions.TryGetValue(type, out var f) ? f(node, context)
+        : throw node.Error($"unknown action '{type}' (known: {string.Join(", ", ActionTypes)})");
 
     public IEnumerable<string> EnricherTypes => _enrichers.Keys.Order(StringComparer.Ordinal);
     public IEnumerable<string> SectionNames => _sections.Keys.Order(StringComparer.Ordinal);
