@@ -6,49 +6,71 @@ namespace Gumshoe.Engine.Events;
 /// <summary>Writes events as JSON objects with nested ECS objects, and reads JSON back into events.</summary>
 public static class EventJson
 {
-    /// <summary>Writes an event as one JSON object; dotted names become nested objects.</summary>
+    [ThreadStatic] private static KeyValuePair<string, FieldValue>[]? _scratch;
+    private static readonly Comparison<KeyValuePair<string, FieldValue>> ByName = (a, b) => string.CompareOrdinal(a.Key, b.Key);
+
+    /// <summary>Writes an event as one JSON object; dotted names become nested objects (<c>source.ip</c> → <c>{"source":{"ip":…}}</c>).</summary>
+    /// <remarks>
+    /// Fields are sorted by name once; a nested object is then a contiguous run of names sharing a prefix, so the
+    /// tree is written in one pass without building it. A name that is both a value and a prefix of other names
+    /// (<c>user</c> and <c>user.name</c>) keeps the deeper names flat in that object rather than writing a key twice.
+    /// </remarks>
     public static void Write(Utf8JsonWriter w, Event e)
     {
-        var tree = new SortedDictionary<string, object>(StringComparer.Ordinal);
-        foreach (var (name, value) in e.Fields) Insert(tree, name, value);
-        WriteTree(w, tree);
-    }
-
-    private static void Insert(SortedDictionary<string, object> tree, string name, FieldValue value)
-    {
-        if (name.StartsWith('@')) { tree[name] = value; return; }
-        var cur = tree;
-        var start = 0;
-        while (true)
+        var buf = _scratch ??= new KeyValuePair<string, FieldValue>[64];
+        var n = 0;
+        foreach (var kv in e.Fields)
         {
-            var dot = name.IndexOf('.', start);
-            if (dot < 0) break;
-            var part = name[start..dot];
-            if (!cur.TryGetValue(part, out var child) || child is not SortedDictionary<string, object> sub)
-            {
-                // A leaf already stands at this name: keep both by writing the deeper name flat.
-                if (child is not null) { cur[name[start..]] = value; return; }
-                sub = new SortedDictionary<string, object>(StringComparer.Ordinal);
-                cur[part] = sub;
-            }
-            cur = sub;
-            start = dot + 1;
+            if (n == buf.Length) Array.Resize(ref buf, n * 2);
+            buf[n++] = kv;
         }
-        var leaf = name[start..];
-        if (cur.TryGetValue(leaf, out var existing) && existing is SortedDictionary<string, object>) cur[leaf + ".value"] = value;
-        else cur[leaf] = value;
-    }
-
-    private static void WriteTree(Utf8JsonWriter w, SortedDictionary<string, object> tree)
-    {
+        _scratch = buf;
+        var span = buf.AsSpan(0, n);
+        span.Sort(ByName);
         w.WriteStartObject();
-        foreach (var (k, v) in tree)
-        {
-            w.WritePropertyName(k);
-            if (v is SortedDictionary<string, object> sub) WriteTree(w, sub);
-            else WriteValue(w, (FieldValue)v);
-        }
+        WriteRange(w, span, 0);
         w.WriteEndObject();
+        span.Clear();
+    }
+
+    private static void WriteRange(Utf8JsonWriter w, Span<KeyValuePair<string, FieldValue>> fields, int prefix)
+    {
+        string? lastLeaf = null;
+        var i = 0;
+        while (i < fields.Length)
+        {
+            var name = fields[i].Key;
+            var dot = name[0] == '@' ? -1 : name.IndexOf('.', prefix);
+            if (dot < 0)
+            {
+                w.WritePropertyName(name.AsSpan(prefix));
+                WriteValue(w, fields[i].Value);
+                lastLeaf = name;
+                i++;
+                continue;
+            }
+            // the run of names that share this segment
+            var segLength = dot - prefix;
+            var j = i + 1;
+            while (j < fields.Length && fields[j].Key.Length > dot && fields[j].Key[dot] == '.'
+                   && string.CompareOrdinal(fields[j].Key, prefix, name, prefix, segLength) == 0) j++;
+            if (lastLeaf is not null && lastLeaf.Length == dot && string.CompareOrdinal(lastLeaf, prefix, name, prefix, segLength) == 0)
+            {
+                for (var k = i; k < j; k++)
+                {
+                    w.WritePropertyName(fields[k].Key.AsSpan(prefix));
+                    WriteValue(w, fields[k].Value);
+                }
+            }
+            else
+            {
+                w.WritePropertyName(name.AsSpan(prefix, segLength));
+                w.WriteStartObject();
+                WriteRange(w, fields[i..j], dot + 1);
+                w.WriteEndObject();
+            }
+            i = j;
+        }
     }
 
     /// <summary>Writes one field value as JSON.</summary>
@@ -73,7 +95,13 @@ public static class EventJson
                 foreach (var (k, item) in v.AsObject()!) { w.WritePropertyName(k); WriteValue(w, item); }
                 w.WriteEndObject();
                 break;
-            default: w.WriteStringValue(v.ToString()); break;
+            case FieldKind.Timestamp: w.WriteStringValue(v.AsTimestamp().UtcDateTime); break;
+            case FieldKind.Ip:
+                Span<char> ip = stackalloc char[64];
+                if (v.AsIp()!.TryFormat(ip, out var len)) w.WriteStringValue(ip[..len]);
+                else w.WriteStringValue(v.ToString());
+                break;
+            default: w.WriteStringValue(v.AsString()); break;
         }
     }
 
