@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(ParseCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(IsolationForestCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
