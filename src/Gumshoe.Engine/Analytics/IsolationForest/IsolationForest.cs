@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Gumshoe.Engine.Analytics;
 
@@ -160,6 +158,7 @@ public sealed partial class IsolationForest
     /// Scores every row of a dense row-major matrix into <paramref name="scores"/> (one per row); identical to
     /// calling <see cref="Score"/> per row, only faster.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip tier-0 code, so the first call is fast too
     public unsafe void ScoreRows(ReadOnlySpan<double> rows, Span<double> scores)
     {
         var d = Columns;
@@ -190,10 +189,7 @@ public sealed partial class IsolationForest
                 for (var t = 0; t < _roots.Length; t++)
                 {
                     var offset = (nint)t * width;
-                    var vectorRows = Avx2.IsSupported ? m & ~3 : 0;
-                    if (vectorRows > 0) WalkBlockAvx2((long*)pos, vectorRows, block, d, features + offset, thresholds + offset, _depth);
-                    if (vectorRows < m)
-                        WalkBlock(pos + vectorRows, m - vectorRows, block + vectorRows * d, d, features + offset, thresholds + offset, _depth);
+                    WalkBlock(pos, m, block, d, features + offset, thresholds + offset, _depth);
                     var bottom = leaves + offset - width; // heap position width + k is leaf k
                     for (var r = 0; r < m; r++) sum[r] += bottom[pos[r]];
                 }
@@ -207,51 +203,36 @@ public sealed partial class IsolationForest
     /// at a time for all rows: the walks are independent, so the CPU overlaps their loads. Leaves each row's heap
     /// position in <paramref name="pos"/>.
     /// </summary>
-    /// <summary>
-    /// <see cref="WalkBlock"/> for a multiple of four rows with AVX2 gathers, four rows per vector. Uses only the
-    /// x86 intrinsics classes, which the JIT expands even in Debug builds.
-    /// </summary>
-    private static unsafe void WalkBlockAvx2(long* pos, int m, double* block, nint d, int* feature, double* threshold, int depth)
-    {
-        var groups = m >> 2;
-        var one = Vector256.Create(1L);
-        for (var g = 0; g < groups; g++) Avx.Store(pos + 4 * g, one);
-        var rowStride = Vector256.Create(4L * d);
-        var firstRows = Vector256.Create(0, d, 2 * d, 3 * d);
-        for (var level = 0; level < depth; level++)
-        {
-            var rowOffset = firstRows;
-            for (var g = 0; g < groups; g++)
-            {
-                var p = Avx.LoadVector256(pos + 4 * g);
-                var f = Avx2.ConvertToVector256Int64(Avx2.GatherVector128(feature, p, 4));
-                var x = Avx2.GatherVector256(block, Avx2.Add(rowOffset, f), 8);
-                var t = Avx2.GatherVector256(threshold, p, 8);
-                var right = Avx.CompareGreaterThan(x, t).AsInt64(); // −1 where x > t
-                Avx.Store(pos + 4 * g, Avx2.Subtract(Avx2.Add(p, p), right));
-                rowOffset = Avx2.Add(rowOffset, rowStride);
-            }
-        }
-    }
-
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void WalkBlock(nint* pos, int m, double* block, nint d, int* feature, double* threshold, int depth)
     {
         nint rows = m;
-        for (nint r = 0; r < rows; r++) pos[r] = 1;
-        for (var level = 0; level < depth; level++)
+        if (depth == 0)
+        {
+            for (nint r = 0; r < rows; r++) pos[r] = 1;
+            return;
+        }
+        // The root is the same node for every row: no per-row node loads on the first level.
+        nint rootFeature = feature[1];
+        var rootThreshold = threshold[1];
+        var y = block;
+        for (nint r = 0; r < rows; r++, y += d) pos[r] = 2 + (y[rootFeature] > rootThreshold ? 1 : 0);
+        for (var level = 1; level < depth; level++)
         {
             var x = block;
             nint r = 0;
-            for (; r + 1 < rows; r += 2)
+            for (; r + 3 < rows; r += 4)
             {
-                // Two rows per iteration: fewer loop instructions per step.
-                nint i = pos[r], j = pos[r + 1];
-                double xi = x[feature[i]], xj = x[d + feature[j]];
-                pos[r] = 2 * i + (xi > threshold[i] ? 1 : 0);
-                pos[r + 1] = 2 * j + (xj > threshold[j] ? 1 : 0);
-                x += 2 * d;
+                // Four rows per iteration: fewer loop instructions per step, and four independent walks in flight.
+                nint i0 = pos[r], i1 = pos[r + 1], i2 = pos[r + 2], i3 = pos[r + 3];
+                double x0 = x[feature[i0]], x1 = x[d + feature[i1]], x2 = x[2 * d + feature[i2]], x3 = x[3 * d + feature[i3]];
+                pos[r] = 2 * i0 + (x0 > threshold[i0] ? 1 : 0);
+                pos[r + 1] = 2 * i1 + (x1 > threshold[i1] ? 1 : 0);
+                pos[r + 2] = 2 * i2 + (x2 > threshold[i2] ? 1 : 0);
+                pos[r + 3] = 2 * i3 + (x3 > threshold[i3] ? 1 : 0);
+                x += 4 * d;
             }
-            if (r < rows)
+            for (; r < rows; r++, x += d)
             {
                 var i = pos[r];
                 pos[r] = 2 * i + (x[feature[i]] > threshold[i] ? 1 : 0);
