@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Gumshoe.Engine.Config;
+using Gumshoe.Engine.Metrics;
+using Gumshoe.Engine.Rules;
 
 namespace Gumshoe.Cli.Commands;
 
@@ -14,7 +16,8 @@ public static class CheckCommand
             try
             {
                 var config = GlobalOptions.LoadConfig(r);
-                Console.WriteLine($"{config.File}: ok ({config.Inputs.Count} inputs, {config.Parsers.Count} parsers)");
+                var rules = RuleSet.Compile(config.Rules, new MetricsRegistry());
+                Console.WriteLine($"{config.File}: ok ({config.Inputs.Count} inputs, {config.Parsers.Count} parsers, {config.Enrichers.Count} enrichers, {rules.Rules.Count} rules)");
                 return 0;
             }
             catch (ConfigException ex)
