@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Gumshoe.Engine.Events;
@@ -6,67 +8,90 @@ namespace Gumshoe.Engine.Events;
 /// <summary>Writes events as JSON objects with nested ECS objects, and reads JSON back into events.</summary>
 public static class EventJson
 {
-    [ThreadStatic] private static KeyValuePair<string, FieldValue>[]? _scratch;
-    private static readonly Comparison<KeyValuePair<string, FieldValue>> ByName = (a, b) => string.CompareOrdinal(a.Key, b.Key);
+    [ThreadStatic] private static (FieldPath Path, FieldValue Value)[]? _scratch;
+    private static readonly ConcurrentDictionary<string, FieldPath> Paths = new(StringComparer.Ordinal);
+    private const int MaxCachedPaths = 20_000;
+
+    /// <summary>A dotted field name cut into its segments, each already encoded as a JSON property name.</summary>
+    private sealed class FieldPath
+    {
+        public readonly string Name;
+        public readonly string[] Segments;
+        public readonly JsonEncodedText[] Encoded;
+
+        public FieldPath(string name)
+        {
+            Name = name;
+            Segments = name.StartsWith('@') ? [name] : name.Split('.');
+            Encoded = Array.ConvertAll(Segments, seg => JsonEncodedText.Encode(seg, JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
+        }
+    }
+
+    private static FieldPath PathOf(string name)
+    {
+        if (Paths.TryGetValue(name, out var p)) return p;
+        p = new FieldPath(name);
+        if (Paths.Count < MaxCachedPaths) Paths.TryAdd(name, p); // names from JSON inputs are unbounded: cap the cache
+        return p;
+    }
 
     /// <summary>Writes an event as one JSON object; dotted names become nested objects (<c>source.ip</c> → <c>{"source":{"ip":…}}</c>).</summary>
     /// <remarks>
-    /// Fields are sorted by name once; a nested object is then a contiguous run of names sharing a prefix, so the
-    /// tree is written in one pass without building it. A name that is both a value and a prefix of other names
-    /// (<c>user</c> and <c>user.name</c>) keeps the deeper names flat in that object rather than writing a key twice.
+    /// Fields are sorted by name once; a nested object is then a contiguous run of names sharing a segment, so the
+    /// tree is written in one pass without building it. Segment names are encoded once per distinct field name.
+    /// A name that is both a value and a prefix of other names (<c>user</c> and <c>user.name</c>) keeps the deeper
+    /// names flat in that object rather than writing a key twice.
     /// </remarks>
     public static void Write(Utf8JsonWriter w, Event e)
     {
-        var buf = _scratch ??= new KeyValuePair<string, FieldValue>[64];
+        var buf = _scratch ??= new (FieldPath, FieldValue)[64];
         var n = 0;
         foreach (var kv in e.Fields)
         {
             if (n == buf.Length) Array.Resize(ref buf, n * 2);
-            buf[n++] = kv;
+            buf[n++] = (PathOf(kv.Key), kv.Value);
         }
         _scratch = buf;
         var span = buf.AsSpan(0, n);
-        span.Sort(ByName);
+        span.Sort(static (a, b) => string.CompareOrdinal(a.Path.Name, b.Path.Name));
         w.WriteStartObject();
         WriteRange(w, span, 0);
         w.WriteEndObject();
         span.Clear();
     }
 
-    private static void WriteRange(Utf8JsonWriter w, Span<KeyValuePair<string, FieldValue>> fields, int prefix)
+    private static void WriteRange(Utf8JsonWriter w, Span<(FieldPath Path, FieldValue Value)> fields, int depth)
     {
         string? lastLeaf = null;
         var i = 0;
         while (i < fields.Length)
         {
-            var name = fields[i].Key;
-            var dot = name[0] == '@' ? -1 : name.IndexOf('.', prefix);
-            if (dot < 0)
+            var path = fields[i].Path;
+            if (path.Segments.Length == depth + 1)
             {
-                w.WritePropertyName(name.AsSpan(prefix));
+                w.WritePropertyName(path.Encoded[depth]);
                 WriteValue(w, fields[i].Value);
-                lastLeaf = name;
+                lastLeaf = path.Segments[depth];
                 i++;
                 continue;
             }
             // the run of names that share this segment
-            var segLength = dot - prefix;
+            var segment = path.Segments[depth];
             var j = i + 1;
-            while (j < fields.Length && fields[j].Key.Length > dot && fields[j].Key[dot] == '.'
-                   && string.CompareOrdinal(fields[j].Key, prefix, name, prefix, segLength) == 0) j++;
-            if (lastLeaf is not null && lastLeaf.Length == dot && string.CompareOrdinal(lastLeaf, prefix, name, prefix, segLength) == 0)
+            while (j < fields.Length && fields[j].Path.Segments.Length > depth + 1 && fields[j].Path.Segments[depth] == segment) j++;
+            if (lastLeaf == segment)
             {
                 for (var k = i; k < j; k++)
                 {
-                    w.WritePropertyName(fields[k].Key.AsSpan(prefix));
+                    w.WritePropertyName(string.Join('.', fields[k].Path.Segments[depth..]));
                     WriteValue(w, fields[k].Value);
                 }
             }
             else
             {
-                w.WritePropertyName(name.AsSpan(prefix, segLength));
+                w.WritePropertyName(path.Encoded[depth]);
                 w.WriteStartObject();
-                WriteRange(w, fields[i..j], dot + 1);
+                WriteRange(w, fields[i..j], depth + 1);
                 w.WriteEndObject();
             }
             i = j;

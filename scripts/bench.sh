@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): whole-process timings and peak RSS of the hot paths against grep and SEC on a generated
+# 1,000,000-line sshd log, and the soak test's long setting. Figures go to docs/benchmarks.md by hand.
+#   bash scripts/bench.sh [parse|replay|soak|all]   (default: parse replay)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+what=("${@:-parse replay}")
+out=bench/out
+mkdir -p "$out"
+log="$out/sshd-1m.log"
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+
+./gumshoe version >/dev/null
+if [ ! -s "$log" ]; then
+  dotnet run --project bench/Gumshoe.LogGen -c Release -- sshd --lines 1000000 --seed 1 --out "$log"
+fi
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "log: $log ($(wc -c <"$log") bytes, $(wc -l <"$log") lines)"
+
+best() {  # best of 3: "seconds maxrss_kb"
+  local b=""
+  for _ in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/stderr.txt" || { cat "$out/stderr.txt" >&2; return 1; }
+    local t; t=$(cat "$out/time.txt")
+    if [ -z "$b" ] || awk -v a="${t%% *}" -v c="${b%% *}" 'BEGIN{exit !(a<c)}'; then b="$t"; fi
+  done
+  echo "$b"
+}
+
+for w in ${what[*]}; do
+  case "$w" in
+    parse|replay|all)
+      g=$(best grep -cE 'sshd\[[0-9]+\]: (Failed password|Invalid user)' "$log")
+      echo "grep -cE                      ${g% *} s  ${g#* } KB"
+      ;;&
+    parse|all)
+      p=$(best ./gumshoe parse --parser sshd "$log")
+      echo "gumshoe parse --parser sshd   ${p% *} s  ${p#* } KB   ratio $(awk -v a="${p% *}" -v b="${g% *}" 'BEGIN{printf "%.1f", a/b}')x grep"
+      ;;&
+    replay|all)
+      r=$(best ./gumshoe replay -c examples/ssh-bruteforce.yml "$log" --alerts-out "$out/alerts.jsonl")
+      echo "gumshoe replay ssh-bruteforce ${r% *} s  ${r#* } KB   ratio $(awk -v a="${r% *}" -v b="${g% *}" 'BEGIN{printf "%.1f", a/b}')x grep   alerts $(wc -l <"$out/alerts.jsonl")"
+      if ! command -v sec >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sec >/dev/null; fi
+      cat >"$out/sec.conf" <<'SEC'
+type=SingleWithThreshold
+ptype=RegExp
+pattern=sshd\[\d+\]: (?:Failed password for (?:invalid user )?.* from|Invalid user .* from) ([0-9a-fA-F.:]+)
+desc=ssh-bruteforce $1
+action=write - alert $1
+window=60
+thresh=5
+SEC
+      s=$(best sec --conf="$out/sec.conf" --input="$log" --notail --intevents --nologfile)
+      echo "SEC SingleWithThreshold       ${s% *} s  ${s#* } KB   gumshoe is $(awk -v a="${s% *}" -v b="${r% *}" 'BEGIN{printf "%.1f", a/b}')x faster"
+      ;;
+    soak)
+      dotnet run --project tools/Gumshoe.Soak -c Release -- --lines 1000000 --kills 100 --rate 5000 --work "$out/soak"
+      ;;
+    *) echo "unknown benchmark $w" >&2; exit 2 ;;
+  esac
+done
