@@ -57,7 +57,11 @@ public static class ReplayCommand
             var paths = r.GetValue(files)!;
             foreach (var p in paths)
                 if (p != "-" && !File.Exists(p)) { Console.Error.WriteLine($"error: {p}: no such file"); return 2; }
-            runner.Run(paths);
+            using (var progress = ProgressBar.ForFiles(paths))
+            {
+                if (progress is not null) runner.Progress = progress.Report;
+                runner.Run(paths);
+            }
             Console.Error.WriteLine($"replayed {paths.Length} file(s): {runner.Events} events, {metrics.Counter("gumshoe_alerts_total").Value} alerts in {sw.Elapsed.TotalSeconds:F2}s");
             foreach (var (name, labels, value) in metrics.Snapshot())
                 if (value != 0) Console.Error.WriteLine($"  {name}{labels} {value}");
