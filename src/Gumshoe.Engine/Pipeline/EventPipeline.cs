@@ -33,6 +33,9 @@ public sealed class EventPipeline : IAlertSink
     /// <summary>Enrichers run on every parsed event before the rules, in order.</summary>
     public IReadOnlyList<Enrich.IEnricher> Enrichers { get; set; } = [];
 
+    /// <summary>Analyzers run on every enriched event; their findings go through the rules after the event.</summary>
+    public IReadOnlyList<Analytics.IAnalyzer> Analyzers { get; set; } = [];
+
     /// <summary>Where alerts are written (<c>--alerts-out</c>), if anywhere.</summary>
     public JsonLinesFile? AlertsOut { get; set; }
 
@@ -95,7 +98,10 @@ public sealed class EventPipeline : IAlertSink
     public void Handle(Event e)
     {
         foreach (var enricher in Enrichers) enricher.Enrich(e);
+        List<Event>? findings = null;
+        foreach (var analyzer in Analyzers) analyzer.Analyze(e, f => (findings ??= []).Add(f));
         _rules.OnEvent(e, this);
+        if (findings is not null) foreach (var f in findings) _rules.OnEvent(f, this);
         EventsOut?.WriteLine(w => EventJson.Write(w, e));
     }
 
