@@ -17,6 +17,7 @@ public static class Program
     public static int Main(string[] args)
     {
         var o = SoakOptions.Parse(args);
+        if (o.LatencySeconds > 0) return LatencyProbe.Run(o);
         Directory.CreateDirectory(o.Work);
         var logs = Path.Combine(o.Work, "logs");
         if (Directory.Exists(logs)) Directory.Delete(logs, true);
@@ -112,6 +113,8 @@ public sealed record SoakOptions
     public int Rate { get; init; } = 5_000;
     public int Seed { get; init; } = 7;
     public int SettleSeconds { get; init; } = 60;
+    /// <summary>When set, measures line-to-alert latency for this many seconds instead of soaking.</summary>
+    public int LatencySeconds { get; init; }
     public string Gumshoe { get; init; } = Path.GetFullPath("gumshoe");
     public string Config { get; init; } = Path.GetFullPath("examples/ssh-bruteforce.yml");
     public string Work { get; init; } = Path.Combine(Path.GetTempPath(), "gumshoe-soak");
@@ -131,7 +134,8 @@ public sealed record SoakOptions
                 "--gumshoe" => o with { Gumshoe = Path.GetFullPath(v) },
                 "--config" => o with { Config = Path.GetFullPath(v) },
                 "--work" => o with { Work = Path.GetFullPath(v) },
-                _ => throw new ArgumentException($"unknown option {args[i]} (--lines --kills --rate --seed --gumshoe --config --work)"),
+                "--latency" => o with { LatencySeconds = int.Parse(v, CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"unknown option {args[i]} (--lines --kills --rate --seed --gumshoe --config --work --latency SECONDS)"),
             };
         }
         return o;
