@@ -130,6 +130,8 @@ public sealed class FileTailInput : IInput
     {
         if (!_restored) Restore(null);
         var reader = new Reader(this, output, run);
+        using var wake = new SemaphoreSlim(0, 1);
+        using var watchers = Watch(wake, run);
         await reader.LocateRestoredAsync(cancellationToken);
         var firstScan = true;
         var nextScan = DateTime.UtcNow;
@@ -149,9 +151,49 @@ public sealed class FileTailInput : IInput
             }
             if (!any)
             {
-                try { await Task.Delay(_options.ReadInterval, cancellationToken); }
+                // inotify wakes us as soon as a file changes; the timeout is the fallback for filesystems without it
+                try { await wake.WaitAsync(watchers.Count > 0 ? _options.ReadInterval * 5 : _options.ReadInterval, cancellationToken); }
                 catch (OperationCanceledException) { break; }
             }
+        }
+    }
+
+    // One watcher per folder of the globs; any change there wakes the read loop.
+    private WatcherSet Watch(SemaphoreSlim wake, InputRun run)
+    {
+        var set = new WatcherSet();
+        if (!run.Follow) return set;
+        foreach (var dir in _options.Paths.Select(p => Path.GetDirectoryName(p.Split('*', '?', '[')[0]) ?? "/").Distinct(StringComparer.Ordinal))
+        {
+            if (!Directory.Exists(dir)) continue;
+            try
+            {
+                var w = new FileSystemWatcher(dir)
+                {
+                    IncludeSubdirectories = _options.Paths.Any(p => p.Contains("**", StringComparison.Ordinal)),
+                    NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
+                };
+                FileSystemEventHandler poke = (_, _) => { if (wake.CurrentCount == 0) try { wake.Release(); } catch (SemaphoreFullException) { } };
+                w.Changed += poke;
+                w.Created += poke;
+                w.Deleted += poke;
+                w.Renamed += (s, e) => poke(s, e);
+                w.EnableRaisingEvents = true;
+                set.Add(w);
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
+            {
+                run.Logger.LogDebug("input {Input}: no change notifications for {Dir} ({Error}); polling", Name, dir, ex.Message);
+            }
+        }
+        return set;
+    }
+
+    private sealed class WatcherSet : List<FileSystemWatcher>, IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var w in this) w.Dispose();
         }
     }
 
