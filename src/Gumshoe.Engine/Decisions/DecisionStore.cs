@@ -65,7 +65,8 @@ public sealed class DecisionStore
         return await _db.WriteAsync(async tx =>
         {
             await _db.LockAsync(tx, $"{request.Rule}\u001f{scope}\u001f{value}", ct);
-            var now = _clock.GetUtcNow();
+            // stored in milliseconds: the decision returned equals the one read back
+            var now = DateTimeOffset.FromUnixTimeMilliseconds(_clock.GetUtcNow().ToUnixTimeMilliseconds());
             var seen = (string?)await tx.Command("SELECT decision_id FROM decision_triggers WHERE trigger_key = @k").With("@k", trigger).ScalarAsync(ct);
             if (seen is not null) return new DecisionOutcome(DecisionOutcomeKind.Duplicate, await GetAsync(tx.Connection!, tx, seen, ct));
 
