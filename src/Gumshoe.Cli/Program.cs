@@ -17,6 +17,10 @@ public static class Program
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(IsolationForestCommand.Create());
+        root.Subcommands.Add(DecisionsCommand.Create());
+        root.Subcommands.Add(UsersCommand.Create());
+        root.Subcommands.Add(DbCommand.Create());
+        root.Subcommands.Add(AlertsCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

@@ -1,7 +1,9 @@
+using Gumshoe.Engine.Decisions;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Parsers.Packs;
 using Gumshoe.Engine.Pipeline;
+using Gumshoe.Engine.Storage;
 
 namespace Gumshoe.Engine;
 
@@ -29,5 +31,9 @@ public static class BuiltInComponents
         .AddInput("stdin", StdinInput.Create)
         .AddInput("syslog", SyslogInput.Create)
         .AddInput("tcp_jsonlines", JsonLinesTcpInput.Create)
-        .AddInput("http_jsonlines", HttpJsonLinesInput.Create);
+        .AddInput("http_jsonlines", HttpJsonLinesInput.Create)
+        // sections
+        .AddSection("storage", StorageOptions.ReadSection)
+        // actions
+        .AddAction("decision", DecisionAction.Create);
 }

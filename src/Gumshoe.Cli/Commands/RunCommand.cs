@@ -35,6 +35,7 @@ public static class RunCommand
                 Console.Error.WriteLine($"error: {ex.Message}");
                 return 2;
             }
+            config.Components.Storage.DataDirectory = Path.GetFullPath(r.GetValue(dataDir) ?? DefaultDataDirectory());
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             void OnSignal(PosixSignalContext c) { c.Cancel = true; stop.Cancel(); }
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);

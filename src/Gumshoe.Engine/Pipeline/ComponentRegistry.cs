@@ -13,6 +13,9 @@ public sealed class ComponentContext
     /// <summary>Parsers defined so far under <c>parsers:</c>, by name.</summary>
     public Dictionary<string, IParser> NamedParsers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The store (decisions, alerts, users …): options from <c>storage:</c>, data directory from the host, opened on first use.</summary>
+    public Storage.StoreProvider Storage { get; } = new();
+
     /// <summary>Compiles a rule-style condition node (a chain step's <c>when:</c>) into a predicate; null when conditions are unavailable.</summary>
     public Func<ConfigNode, Func<Events.Event, bool>>? ConditionCompiler { get; set; }
 
