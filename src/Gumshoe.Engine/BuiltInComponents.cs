@@ -1,3 +1,4 @@
+using Gumshoe.Engine.Enrich;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Parsers.Packs;
@@ -29,5 +30,11 @@ public static class BuiltInComponents
         .AddInput("stdin", StdinInput.Create)
         .AddInput("syslog", SyslogInput.Create)
         .AddInput("tcp_jsonlines", JsonLinesTcpInput.Create)
-        .AddInput("http_jsonlines", HttpJsonLinesInput.Create);
+        .AddInput("http_jsonlines", HttpJsonLinesInput.Create)
+        // enrichers, configured under enrich: and run in the order written there
+        .AddEnricher("geoip", GeoIpEnricher.Create)
+        .AddEnricher("user_agent", UserAgentEnricher.Create)
+        .AddEnricher("identity", IdentityEnricher.Create)
+        .AddEnricher("sql_lookup", SqlLookupEnricher.Create)
+        .AddEnricher("ldap_lookup", LdapLookupEnricher.Create);
 }

@@ -31,7 +31,16 @@ public sealed class EventPipeline : IAlertSink
     }
 
     /// <summary>Enrichers run on every parsed event before the rules, in order.</summary>
-    public IReadOnlyList<Enrich.IEnricher> Enrichers { get; set; } = [];
+    public IReadOnlyList<Enrich.IEnricher> Enrichers
+    {
+        get => _enrichers;
+        set
+        {
+            _enrichers = value;
+            foreach (var enricher in value) enricher.Attach(_metrics, _logger);
+        }
+    }
+    private IReadOnlyList<Enrich.IEnricher> _enrichers = [];
 
     /// <summary>Where alerts are written (<c>--alerts-out</c>), if anywhere.</summary>
     public JsonLinesFile? AlertsOut { get; set; }
