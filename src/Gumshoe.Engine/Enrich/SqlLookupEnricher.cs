@@ -146,6 +146,10 @@ public sealed partial class SqlLookupEnricher : LookupEnricher
                 _connection = NewConnection();
                 _connection.OpenAsync(cts.Token).GetAwaiter().GetResult();
             }
+            // Microsoft.Data.Sqlite runs "async" calls synchronously and ignores the token: interrupt the statement instead
+            using var interrupt = _connection is SqliteConnection sqlite
+                ? cts.Token.Register(static c => SQLitePCL.raw.sqlite3_interrupt(((SqliteConnection)c!).Handle), sqlite)
+                : default;
             using var cmd = _connection!.CreateCommand();
             cmd.CommandText = _query;
             cmd.CommandTimeout = Math.Max(1, (int)Math.Ceiling(Options.Timeout.TotalSeconds));

@@ -68,7 +68,7 @@ public sealed class UserAgentParser
     }
 
     /// <summary>How long one pattern may run on one string before it is abandoned.</summary>
-    public static TimeSpan MatchTimeout { get; } = TimeSpan.FromMilliseconds(100);
+    public static TimeSpan MatchTimeout { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Number of pattern runs abandoned at <see cref="MatchTimeout"/> so far.</summary>
     public long Timeouts => Interlocked.Read(ref _timeouts);
@@ -144,15 +144,21 @@ public sealed class UserAgentParser
 
     private Match? TryMatch(Regex regex, string input)
     {
-        try
+        // The timeout is wall-clock time, so a thread descheduled on a busy machine can hit it on an innocent
+        // pattern: one retry tells that apart from a pattern that is really slow on this input.
+        for (var attempt = 0; ; attempt++)
         {
-            var m = regex.Match(input);
-            return m.Success ? m : null;
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            Interlocked.Increment(ref _timeouts);
-            return null;
+            try
+            {
+                var m = regex.Match(input);
+                return m.Success ? m : null;
+            }
+            catch (RegexMatchTimeoutException) when (attempt == 0) { }
+            catch (RegexMatchTimeoutException)
+            {
+                Interlocked.Increment(ref _timeouts);
+                return null;
+            }
         }
     }
 
