@@ -142,10 +142,24 @@ public sealed class IdentityEnricher : IEnricher
         r.Source.Add();
         e.Set(_target, r.Canonical);
         if (_setEmail && email is null && !r.Email.IsNull) e.Set(Ecs.UserEmail, r.Email);
-        e.Set("related.user", e.TryGet("related.user", out var existing) && !existing.IsNull ? Merge(existing, r.Related) : r.Related);
+        if (!e.TryGet("related.user", out var existing) || existing.IsNull) e.Set("related.user", r.Related);
+        else if (!ContainsAll(existing, r.Related)) e.Set("related.user", Merge(existing, r.Related));
     }
 
     private static string? Clean(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    private static bool ContainsAll(FieldValue existing, FieldValue add)
+    {
+        if (existing.Kind != FieldKind.Array) return false;
+        var have = existing.AsArray();
+        foreach (var v in add.AsArray())
+        {
+            var found = false;
+            for (var i = 0; i < have.Count && !found; i++) found = string.Equals(have[i].AsString(), v.AsString(), StringComparison.OrdinalIgnoreCase);
+            if (!found) return false;
+        }
+        return true;
+    }
 
     private static FieldValue Merge(FieldValue existing, FieldValue add)
     {
