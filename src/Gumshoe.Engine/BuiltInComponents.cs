@@ -1,4 +1,5 @@
 using Gumshoe.Engine.Decisions;
+using Gumshoe.Engine.Enrich;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Parsers.Packs;
@@ -7,33 +8,43 @@ using Gumshoe.Engine.Storage;
 
 namespace Gumshoe.Engine;
 
-/// <summary>The one place built-in inputs, parsers and packs are registered: one line each.</summary>
+/// <summary>The one place built-in inputs, parsers and packs are registered: one line each, each its own statement.</summary>
 public static class BuiltInComponents
 {
-    public static ComponentRegistry Create() => new ComponentRegistry()
+    public static ComponentRegistry Create()
+    {
+        var r = new ComponentRegistry();
         // parser packs, usable by name
-        .AddPack("syslog", () => new SyslogLineParser())
-        .AddPack("sshd", () => new SshdParser())
-        .AddPack("sudo", () => new SudoParser())
-        .AddPack("web_access", () => new WebAccessParser())
-        .AddPack("suricata", () => new SuricataEveParser())
-        .AddPack("netfilter", () => new NetfilterParser())
-        .AddPack("json", () => new JsonLineParser())
-        .AddPack("kv", () => new KeyValueParser())
+        r.AddPack("syslog", () => new SyslogLineParser());
+        r.AddPack("sshd", () => new SshdParser());
+        r.AddPack("sudo", () => new SudoParser());
+        r.AddPack("web_access", () => new WebAccessParser());
+        r.AddPack("suricata", () => new SuricataEveParser());
+        r.AddPack("netfilter", () => new NetfilterParser());
+        r.AddPack("json", () => new JsonLineParser());
+        r.AddPack("kv", () => new KeyValueParser());
         // configurable parser types
-        .AddParser("regex", RegexParser.Create)
-        .AddParser("grok", GrokParser.Create)
-        .AddParser("json", JsonLineParser.Create)
-        .AddParser("kv", KeyValueParser.Create)
-        .AddParser("chain", ParserChain.Create)
+        r.AddParser("regex", RegexParser.Create);
+        r.AddParser("grok", GrokParser.Create);
+        r.AddParser("json", JsonLineParser.Create);
+        r.AddParser("kv", KeyValueParser.Create);
+        r.AddParser("chain", ParserChain.Create);
         // inputs
-        .AddInput("file", FileTailInput.Create)
-        .AddInput("stdin", StdinInput.Create)
-        .AddInput("syslog", SyslogInput.Create)
-        .AddInput("tcp_jsonlines", JsonLinesTcpInput.Create)
-        .AddInput("http_jsonlines", HttpJsonLinesInput.Create)
+        r.AddInput("file", FileTailInput.Create);
+        r.AddInput("stdin", StdinInput.Create);
+        r.AddInput("syslog", SyslogInput.Create);
+        r.AddInput("tcp_jsonlines", JsonLinesTcpInput.Create);
+        r.AddInput("http_jsonlines", HttpJsonLinesInput.Create);
         // sections
-        .AddSection("storage", StorageOptions.ReadSection)
+        r.AddSection("storage", StorageOptions.ReadSection);
         // actions
-        .AddAction("decision", DecisionAction.Create);
+        r.AddAction("decision", DecisionAction.Create);
+        // enrichers, configured under enrich: and run in the order written there
+        r.AddEnricher("geoip", GeoIpEnricher.Create);
+        r.AddEnricher("user_agent", UserAgentEnricher.Create);
+        r.AddEnricher("identity", IdentityEnricher.Create);
+        r.AddEnricher("sql_lookup", SqlLookupEnricher.Create);
+        r.AddEnricher("ldap_lookup", LdapLookupEnricher.Create);
+        return r;
+    }
 }

@@ -1,4 +1,6 @@
 using Gumshoe.Engine.Events;
+using Gumshoe.Engine.Metrics;
+using Microsoft.Extensions.Logging;
 
 namespace Gumshoe.Engine.Enrich;
 
@@ -13,4 +15,10 @@ public interface IEnricher
 
     /// <summary>Adds fields to the event.</summary>
     void Enrich(Event e);
+
+    /// <summary>
+    /// Gives the enricher the run's metrics and logger; called by the pipeline before the first event. Until then an
+    /// enricher counts into a private registry.
+    /// </summary>
+    void Attach(MetricsRegistry metrics, ILogger logger) { }
 }

@@ -31,7 +31,16 @@ public sealed class EventPipeline : IAlertSink
     }
 
     /// <summary>Enrichers run on every parsed event before the rules, in order.</summary>
-    public IReadOnlyList<Enrich.IEnricher> Enrichers { get; set; } = [];
+    public IReadOnlyList<Enrich.IEnricher> Enrichers
+    {
+        get => _enrichers;
+        set
+        {
+            _enrichers = value;
+            foreach (var enricher in value) enricher.Attach(_metrics, _logger);
+        }
+    }
+    private IReadOnlyList<Enrich.IEnricher> _enrichers = [];
 
     /// <summary>Analyzers run on every enriched event; their findings go through the rules after the event.</summary>
     public IReadOnlyList<Analytics.IAnalyzer> Analyzers { get; set; } = [];
