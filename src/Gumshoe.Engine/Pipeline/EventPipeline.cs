@@ -42,6 +42,9 @@ public sealed class EventPipeline : IAlertSink
     /// <summary>Called for every alert (after it is written).</summary>
     public event Action<Alert>? AlertRaised;
 
+    /// <summary>Called for every event after enrichment, before the rules see it (the web UI's activity window).</summary>
+    public event Action<Event>? EventEnriched;
+
     public RuleSet Rules => _rules;
 
     /// <summary>Parses a line read by an input; null when it is not an event (unmatched, dropped, failed).</summary>
@@ -95,6 +98,7 @@ public sealed class EventPipeline : IAlertSink
     public void Handle(Event e)
     {
         foreach (var enricher in Enrichers) enricher.Enrich(e);
+        EventEnriched?.Invoke(e);
         _rules.OnEvent(e, this);
         EventsOut?.WriteLine(w => EventJson.Write(w, e));
     }
