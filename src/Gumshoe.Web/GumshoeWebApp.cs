@@ -95,7 +95,8 @@ public sealed class GumshoeWebApp : IAsyncDisposable
         });
 
         var app = builder.Build();
-        app.UseForwardedHeaders(Forwarding(options));
+        // with no trusted proxy the middleware stays out: empty lists would not mean "trust nobody" to it
+        if (options.TrustedProxies.Count > 0) app.UseForwardedHeaders(Forwarding(options));
         app.Use(SecurityHeaders);
         app.UseAuthentication();
         app.UseAuthorization();

@@ -48,8 +48,16 @@ public static class AlertPages
             if (stored is null) return Layout.Page(ctx, "Alert not found", "alerts", h => h.Add($"<p>There is no alert <code>{id}</code>.</p>"), 404);
             var a = AlertView.From(stored);
             var events = await run.Store.Alerts.EventsAsync(id, ctx.RequestAborted);
-            var decisions = await run.Store.Decisions.ListAsync(new DecisionQuery { States = [DecisionState.Active, DecisionState.Expired, DecisionState.Released], Search = id }, ctx.RequestAborted);
-            decisions = [.. decisions.Where(d => d.AlertId == id)];
+            // the decisions on the alert's entities: a repeat alert extends the decision the first one created
+            var decisions = new List<Decision>();
+            foreach (var (field, value) in a.Group.Where(g => AlertView.EntityKind(g.Key) is not null))
+                decisions.AddRange(await run.Store.Decisions.ListAsync(new DecisionQuery
+                {
+                    States = [DecisionState.Active, DecisionState.Expired, DecisionState.Released],
+                    Scope = AlertView.EntityKind(field) == "ip" ? DecisionScope.Ip : DecisionScope.User,
+                    Value = AlertView.EntityKind(field) == "ip" ? value : value.ToLowerInvariant(), Limit = 50,
+                }, ctx.RequestAborted));
+            decisions = [.. decisions.DistinctBy(d => d.Id).OrderByDescending(d => d.AlertId == id).ThenByDescending(d => d.Created)];
             var rule = run.Rules.FirstOrDefault(r => r.Name == a.Rule);
             return Layout.Page(ctx, a.Title.Length > 0 ? a.Title : "Alert " + a.Id, "alerts", h =>
             {
@@ -69,17 +77,26 @@ public static class AlertPages
                     if (rule.Count is { } n) h.Add($"<dt>Threshold</dt><dd>{n} events within {rule.Within ?? "?"}</dd>");
                     h.Raw("</dl></section>");
                 }
-                h.Raw("<section aria-labelledby=\"dec-h\"><h2 id=\"dec-h\">Decisions from this alert</h2>");
+                h.Raw("<section aria-labelledby=\"dec-h\"><h2 id=\"dec-h\">Decisions on this entity</h2>");
                 if (decisions.Count == 0) h.Raw("<p class=\"muted\">None.</p>");
                 else DecisionsPage.Table(ctx, h, decisions, actions: false);
                 h.Add($"</section><section aria-labelledby=\"ev-h\"><h2 id=\"ev-h\">Contributing events ({events.Count})</h2>");
                 if (events.Count == 0) h.Raw("<p class=\"muted\">The events behind this alert were not stored (it was raised before this server started, or by a replay).</p>");
-                var i = 0;
-                foreach (var json in events)
+                var flat = events.Select(AlertView.Flatten).ToList();
+                if (flat.Count > 0)
                 {
-                    i++;
-                    h.Add($"<details{Layout.Raw(i <= 3 ? " open" : "")}><summary>Event {i}</summary>");
-                    FieldTable(h, AlertView.Flatten(json));
+                    h.Raw("<div class=\"scroll\"><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Time (UTC)</th><th scope=\"col\">Action</th><th scope=\"col\">Outcome</th><th scope=\"col\">Line</th></tr></thead><tbody>");
+                    for (var n = 0; n < flat.Count; n++)
+                    {
+                        string? F(string name) => flat[n].FirstOrDefault(f => f.Key == name).Value;
+                        h.Add($"<tr><td><a href=\"#event-{n + 1}\">{n + 1}</a></td><td class=\"nowrap\">{F("@timestamp")}</td><td>{F("event.action")}</td><td>{F("event.outcome")}</td><td><code class=\"small\">{F("event.original")}</code></td></tr>");
+                    }
+                    h.Raw("</tbody></table></div>");
+                }
+                for (var n = 0; n < flat.Count; n++)
+                {
+                    h.Add($"<details id=\"event-{n + 1}\"><summary>All fields of event {n + 1}</summary>");
+                    FieldTable(h, flat[n]);
                     h.Raw("</details>");
                 }
                 h.Raw("</section>");

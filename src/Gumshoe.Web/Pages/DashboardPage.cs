@@ -61,7 +61,8 @@ public static class DashboardPage
                     h.Raw("<table><thead><tr><th scope=\"col\">Entity</th><th scope=\"col\">Kind</th><th scope=\"col\" class=\"num\">Alerts</th><th scope=\"col\">Blocked</th></tr></thead><tbody>");
                     foreach (var (kind, value, count) in offenders)
                     {
-                        var blocked = active.Any(d => d.Value.Equals(value, StringComparison.OrdinalIgnoreCase));
+                        var blocked = active.Any(d => d.Value.Equals(value, StringComparison.OrdinalIgnoreCase)
+                            || (kind == "ip" && System.Net.IPAddress.TryParse(value, out var ip) && DecisionScope.Covers(d.Scope, d.Value, ip)));
                         h.Add($"<tr><td>{Layout.Entity(kind, value)}</td><td>{kind}</td><td class=\"num\">{count}</td><td>{(blocked ? Layout.Badge("active", "bad") : new RawHtml(""))}</td></tr>");
                     }
                     h.Raw("</tbody></table>");
