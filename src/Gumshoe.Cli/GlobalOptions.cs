@@ -31,5 +31,5 @@ public static class GlobalOptions
 
     /// <summary>Loads the config named by <c>--config</c> (or found in the default places).</summary>
     public static GumshoeConfig LoadConfig(ParseResult r) =>
-        GumshoeConfig.Load(GumshoeConfig.Locate(r.GetValue(Config)), BuiltInComponents.Create());
+        GumshoeConfig.Load(GumshoeConfig.Locate(r.GetValue(Config)), BuiltInComponents.Create().AddSection("web", Web.WebOptions.ReadSection));
 }

@@ -1,14 +1,23 @@
 using System.CommandLine;
+using System.Net;
 using System.Runtime.InteropServices;
 using Gumshoe.Engine.Config;
+using Gumshoe.Engine.Decisions;
+using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Metrics;
 using Gumshoe.Engine.Pipeline;
 using Gumshoe.Engine.Rules;
+using Gumshoe.Engine.Storage;
+using Gumshoe.Web;
+using Gumshoe.Web.Activity;
 using Microsoft.Extensions.Logging;
 
 namespace Gumshoe.Cli.Commands;
 
-/// <summary><c>gumshoe run</c>: runs the config live until SIGTERM or Ctrl-C, checkpointing as it goes.</summary>
+/// <summary>
+/// <c>gumshoe run</c>: runs the config live until SIGTERM or Ctrl-C, checkpointing as it goes; with a <c>web:</c>
+/// section or <c>--listen</c> it also opens the store and serves the web UI and API in the same process.
+/// </summary>
 public static class RunCommand
 {
     public static Command Create()
@@ -17,7 +26,8 @@ public static class RunCommand
         var eventsOut = new Option<string?>("--events-out") { Description = "Append each parsed event to this file as a JSON line" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where checkpoints and embedded state live (default ~/.local/state/gumshoe)" };
         var metricsListen = new Option<string>("--metrics-listen") { Description = "Address of the Prometheus /metrics endpoint", DefaultValueFactory = _ => "127.0.0.1:9464" };
-        var cmd = new Command("run", "Run live: tail inputs, correlate, act; stops cleanly on SIGTERM/Ctrl-C") { alertsOut, eventsOut, dataDir, metricsListen };
+        var listen = new Option<string?>("--listen") { Description = $"Serve the web UI on ADDR:PORT (overrides web.listen; default {WebOptions.DefaultListen} when the config has a web: section)" };
+        var cmd = new Command("run", "Run live: tail inputs, correlate, act, serve the web UI; stops cleanly on SIGTERM/Ctrl-C") { alertsOut, eventsOut, dataDir, metricsListen, listen };
         cmd.SetAction(async (r, ct) =>
         {
             using var loggers = GlobalOptions.Logging(r);
@@ -35,31 +45,86 @@ public static class RunCommand
                 Console.Error.WriteLine($"error: {ex.Message}");
                 return 2;
             }
-            config.Components.Storage.DataDirectory = Path.GetFullPath(r.GetValue(dataDir) ?? DefaultDataDirectory());
+            var web = config.Sections.GetValueOrDefault("web") as WebOptions;
+            if (r.GetValue(listen) is { } listenText)
+            {
+                if (!ListenAddress.TryParse(listenText, out var endpoint))
+                {
+                    Console.Error.WriteLine($"error: --listen: expected an address and port such as 127.0.0.1:8080, got '{listenText}'");
+                    return 2;
+                }
+                web = (web ?? new WebOptions()).WithListen(endpoint);
+            }
+            var directory = Path.GetFullPath(r.GetValue(dataDir) ?? DefaultDataDirectory());
+            var provider = config.Components.Storage;
+            provider.DataDirectory = directory;
+            await using var _ = provider;
+
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             void OnSignal(PosixSignalContext c) { c.Cancel = true; stop.Cancel(); }
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            await using var endpoint = new MetricsEndpoint(metrics, r.GetValue(metricsListen)!, logger);
-            endpoint.Start(stop.Token);
+
+            GumshoeStore? store = null;
+            if (web is not null || provider.Wanted)
+            {
+                try { store = await provider.GetAsync(stop.Token); }
+                catch (StorageException ex)
+                {
+                    Console.Error.WriteLine($"error: {ex.Message}");
+                    return 1;
+                }
+            }
+            await using var endpointMetrics = new MetricsEndpoint(metrics, r.GetValue(metricsListen)!, logger);
+            endpointMetrics.Start(stop.Token);
+
+            var activity = new LiveActivity();
+            await using var recorder = store is null ? null : new AlertRecorder(store.Alerts, activity, metrics, loggers.CreateLogger("gumshoe.store"));
+            GumshoeWebApp? app = null;
+            if (web is not null)
+            {
+                var password = await store!.EnsureFirstAdminAsync(directory, stop.Token);
+                app = GumshoeWebApp.Create(web, new RunView(store, metrics, activity, RunView.RulesOf(config.Rules)), directory, loggers);
+                try { await app.StartAsync(stop.Token); }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException)
+                {
+                    Console.Error.WriteLine($"error: cannot serve the web UI on {web.Listen}: {ex.Message}");
+                    await app.DisposeAsync();
+                    return 1;
+                }
+                Console.WriteLine($"web UI: {app.Address}");
+                if (password is not null)
+                    Console.WriteLine($"first run: sign in as 'admin' with password {password} (also in {Path.Combine(directory, "initial-admin-password")}, readable only by you)");
+            }
+            // expiry and the journaled on_apply/on_release effects of decisions
+            var outbox = store is null ? Task.CompletedTask : new OutboxRunner(store, provider.Effects, loggers.CreateLogger("gumshoe.decisions")).RunAsync(TimeSpan.FromSeconds(1), stop.Token);
+
             var runner = new LiveRunner(config, rules, new LiveRunOptions
             {
-                DataDirectory = r.GetValue(dataDir) ?? DefaultDataDirectory(),
+                DataDirectory = directory,
                 AlertsOut = r.GetValue(alertsOut),
                 EventsOut = r.GetValue(eventsOut),
+                Observe = recorder is null ? null : recorder.Attach,
             }, metrics, loggers);
             logger.LogInformation("running {Config}: {Inputs} inputs, {Rules} rules", config.File, config.Inputs.Count, rules.Rules.Count);
-            await runner.RunAsync(stop.Token);
+            try
+            {
+                await runner.RunAsync(stop.Token);
+            }
+            finally
+            {
+                if (app is not null)
+                {
+                    await app.StopAsync(TimeSpan.FromSeconds(1.5));
+                    await app.DisposeAsync();
+                }
+                await outbox;
+            }
             logger.LogInformation("stopped; checkpoint saved");
             return 0;
         });
         return cmd;
     }
 
-    public static string DefaultDataDirectory()
-    {
-        var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
-        if (string.IsNullOrEmpty(state)) state = Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? ".", ".local", "state");
-        return Path.Combine(state, "gumshoe");
-    }
+    public static string DefaultDataDirectory() => StoreProvider.DefaultDataDirectory();
 }

@@ -54,6 +54,9 @@ public sealed class EventPipeline : IAlertSink
     /// <summary>Called for every alert (after it is written).</summary>
     public event Action<Alert>? AlertRaised;
 
+    /// <summary>Called for every event after enrichment, before the rules see it (the web UI's activity window).</summary>
+    public event Action<Event>? EventEnriched;
+
     public RuleSet Rules => _rules;
 
     /// <summary>Parses a line read by an input; null when it is not an event (unmatched, dropped, failed).</summary>
@@ -109,6 +112,7 @@ public sealed class EventPipeline : IAlertSink
         foreach (var enricher in Enrichers) enricher.Enrich(e);
         List<Event>? findings = null;
         foreach (var analyzer in Analyzers) analyzer.Analyze(e, f => (findings ??= []).Add(f));
+        EventEnriched?.Invoke(e);
         _rules.OnEvent(e, this);
         if (findings is not null) foreach (var f in findings) _rules.OnEvent(f, this);
         EventsOut?.WriteLine(w => EventJson.Write(w, e));

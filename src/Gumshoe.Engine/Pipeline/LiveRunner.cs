@@ -17,6 +17,8 @@ public sealed record LiveRunOptions
     public required string DataDirectory { get; init; }
     public string? AlertsOut { get; init; }
     public string? EventsOut { get; init; }
+    /// <summary>Called with the pipeline before the first event (hosts subscribe to its events and alerts).</summary>
+    public Action<EventPipeline>? Observe { get; init; }
     /// <summary>How often positions, rule state and output lengths are committed together.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Capacity of the channel between inputs and the pipeline (backpressure beyond it).</summary>
@@ -68,6 +70,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
             relay.Writer.TryComplete();
             try { await pump; } catch (OperationCanceledException) { }
         })).ToList();
+        options.Observe?.Invoke(pipeline);
         Started.TrySetResult();
 
         var lines = metrics.Counter("gumshoe_pipeline_events_total");
