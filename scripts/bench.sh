@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): whole-process timings and peak RSS of the hot paths against grep and SEC on a generated
 # 1,000,000-line sshd log, and the soak test's long setting. Figures go to docs/benchmarks.md by hand.
-#   bash scripts/bench.sh [parse|replay|soak|all]   (default: parse replay)
+#   bash scripts/bench.sh [parse|replay|soak|latency|all]   (default: parse replay)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -56,6 +56,11 @@ SEC
       ;;
     soak)
       dotnet run --project tools/Gumshoe.Soak -c Release -- --lines 1000000 --kills 100 --rate 5000 --work "$out/soak"
+      ;;
+    latency)
+      for rate in 1000 50000; do
+        dotnet run --project tools/Gumshoe.Soak -c Release -- --latency 30 --rate "$rate" --work "$out/latency"
+      done
       ;;
     *) echo "unknown benchmark $w" >&2; exit 2 ;;
   esac
