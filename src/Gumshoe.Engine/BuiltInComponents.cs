@@ -1,6 +1,8 @@
 using Gumshoe.Engine.Inputs;
+using Gumshoe.Engine.Inputs.Saas;
 using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Parsers.Packs;
+using Gumshoe.Engine.Parsers.Packs.Saas;
 using Gumshoe.Engine.Pipeline;
 
 namespace Gumshoe.Engine;
@@ -18,6 +20,13 @@ public static class BuiltInComponents
         .AddPack("netfilter", () => new NetfilterParser())
         .AddPack("json", () => new JsonLineParser())
         .AddPack("kv", () => new KeyValueParser())
+        .AddPack("google_workspace", () => new GoogleWorkspaceParser())
+        .AddPack("slack_audit", () => new SlackAuditParser())
+        .AddPack("slack_access", () => new SlackAccessLogParser())
+        .AddPack("okta", () => new OktaSystemLogParser())
+        .AddPack("azure_ad", () => new EntraSignInParser())
+        .AddPack("github_audit", () => new GitHubAuditParser())
+        .AddPack("aws_cloudtrail", () => new CloudTrailParser())
         // configurable parser types
         .AddParser("regex", RegexParser.Create)
         .AddParser("grok", GrokParser.Create)
@@ -29,5 +38,12 @@ public static class BuiltInComponents
         .AddInput("stdin", StdinInput.Create)
         .AddInput("syslog", SyslogInput.Create)
         .AddInput("tcp_jsonlines", JsonLinesTcpInput.Create)
-        .AddInput("http_jsonlines", HttpJsonLinesInput.Create);
+        .AddInput("http_jsonlines", HttpJsonLinesInput.Create)
+        .AddInput("google_workspace", GoogleWorkspacePoller.Create)
+        .AddInput("slack_audit", SlackAuditPoller.Create)
+        .AddInput("slack_access_logs", SlackAccessLogsPoller.Create)
+        .AddInput("okta", OktaSystemLogPoller.Create)
+        .AddInput("entra_signins", EntraSignInPoller.Create)
+        .AddInput("github_audit", GitHubAuditPoller.Create)
+        .AddInput("aws_cloudtrail", CloudTrailPoller.Create);
 }
