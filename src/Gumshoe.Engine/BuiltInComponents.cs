@@ -1,3 +1,4 @@
+using Gumshoe.Engine.Actions.Notifiers;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Inputs.Saas;
 using Gumshoe.Engine.Parsers;
@@ -45,5 +46,9 @@ public static class BuiltInComponents
         .AddInput("okta", OktaSystemLogPoller.Create)
         .AddInput("entra_signins", EntraSignInPoller.Create)
         .AddInput("github_audit", GitHubAuditPoller.Create)
-        .AddInput("aws_cloudtrail", CloudTrailPoller.Create);
+        .AddInput("aws_cloudtrail", CloudTrailPoller.Create)
+        // actions
+        .AddAction("slack", SlackNotifier.Create)
+        .AddAction("teams", TeamsNotifier.Create)
+        .AddAction("email", EmailNotifier.Create);
 }

@@ -14,7 +14,7 @@ namespace Gumshoe.Engine.Inputs.Saas;
 /// <c>StartTime</c>/<c>EndTime</c> in epoch seconds, following <c>NextToken</c>. Console sign-ins through the global
 /// endpoint are logged in us-east-1. Throttling (400 <c>ThrottlingException</c>) is backed off like a 429.
 /// </summary>
-public sealed class CloudTrailPoller(string name, IParser parser, PollerOptions options, Uri endpoint, AwsSigV4Signer signer, string eventName)
+public sealed class CloudTrailPoller(string name, IParser parser, PollerOptions options, string endpoint, AwsSigV4Signer signer, string eventName)
     : SaasPoller(name, parser, options, ["lookup_events"])
 {
     private const string Target = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents";

@@ -11,7 +11,7 @@ namespace Gumshoe.Engine.Inputs.Saas;
 /// (application permission <c>AuditLog.Read.All</c>): <c>$filter</c> on <c>createdDateTime</c>, following
 /// <c>@odata.nextLink</c> verbatim.
 /// </summary>
-public sealed class EntraSignInPoller(string name, IParser parser, PollerOptions options, Uri graphUrl, EntraClientCredentialsAuthenticator auth)
+public sealed class EntraSignInPoller(string name, IParser parser, PollerOptions options, string graphUrl, EntraClientCredentialsAuthenticator auth)
     : SaasPoller(name, parser, options, ["signins"])
 {
     protected override IRequestAuthenticator Authenticator => auth;

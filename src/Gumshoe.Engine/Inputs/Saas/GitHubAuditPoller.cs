@@ -11,7 +11,7 @@ namespace Gumshoe.Engine.Inputs.Saas;
 /// <c>https://HOST/api/v3</c>) with an enterprise owner's classic token (<c>read:audit_log</c>): oldest first with
 /// <c>phrase=created:&gt;=…</c>, following <c>Link: rel="next"</c>; paging stops past the window's end.
 /// </summary>
-public sealed class GitHubAuditPoller(string name, IParser parser, PollerOptions options, Uri apiUrl, string enterprise, string token, string include)
+public sealed class GitHubAuditPoller(string name, IParser parser, PollerOptions options, string apiUrl, string enterprise, string token, string include)
     : SaasPoller(name, parser, options, ["audit_log"])
 {
     private readonly StaticTokenAuthenticator _auth = new("Bearer", token);

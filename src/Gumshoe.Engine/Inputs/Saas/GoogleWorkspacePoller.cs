@@ -17,11 +17,11 @@ public sealed class GoogleWorkspacePoller : SaasPoller
     public const string Scope = "https://www.googleapis.com/auth/admin.reports.audit.readonly";
     private static readonly PollerOptions Defaults = new() { Overlap = TimeSpan.FromHours(3), SafetyLag = TimeSpan.FromMinutes(1), PageSize = 1000 };
 
-    private readonly Uri _baseUrl;
+    private readonly string _baseUrl;
     private readonly GoogleServiceAccountAuthenticator _auth;
     private readonly string? _customerId;
 
-    public GoogleWorkspacePoller(string name, IParser parser, PollerOptions options, Uri baseUrl, GoogleServiceAccountAuthenticator auth, IEnumerable<string> applications, string? customerId = null)
+    public GoogleWorkspacePoller(string name, IParser parser, PollerOptions options, string baseUrl, GoogleServiceAccountAuthenticator auth, IEnumerable<string> applications, string? customerId = null)
         : base(name, parser, options, applications)
     {
         _baseUrl = baseUrl;
@@ -45,7 +45,7 @@ public sealed class GoogleWorkspacePoller : SaasPoller
         foreach (var app in apps)
             if (app.Length == 0 || !app.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
                 throw node.Get("applications")!.Error($"'{app}' is not an application name (login, admin, token, drive …)");
-        var tokenUrl = BaseUrl(node, "token_url", GoogleServiceAccountAuthenticator.Audience);
+        var tokenUrl = new Uri(BaseUrl(node, "token_url", GoogleServiceAccountAuthenticator.Audience));
         var auth = new GoogleServiceAccountAuthenticator(tokenUrl, key, email, admin, Scope, options.Timeout);
         return new GoogleWorkspacePoller(name, parser, options, BaseUrl(node, "base_url", "https://admin.googleapis.com"), auth, apps.Distinct(), node.String("customer_id"));
     }

@@ -11,7 +11,7 @@ namespace Gumshoe.Engine.Inputs.Saas;
 /// (<c>since</c>/<c>until</c> on <c>published</c>, ascending) following <c>Link: rel="next"</c> until a page is empty
 /// or has no next link. <c>X-Rate-Limit-Reset</c> is honoured by the client.
 /// </summary>
-public sealed class OktaSystemLogPoller(string name, IParser parser, PollerOptions options, Uri orgUrl, string token, string? filter)
+public sealed class OktaSystemLogPoller(string name, IParser parser, PollerOptions options, string orgUrl, string token, string? filter)
     : SaasPoller(name, parser, options, ["logs"])
 {
     private readonly StaticTokenAuthenticator _auth = new("SSWS", token);

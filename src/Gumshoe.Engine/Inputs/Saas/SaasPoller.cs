@@ -178,13 +178,13 @@ public abstract class SaasPoller : IInput
     }
 
     /// <summary>An absolute http(s) base URL without a trailing slash.</summary>
-    protected static Uri BaseUrl(ConfigNode node, string key, string fallback)
+    protected static string BaseUrl(ConfigNode node, string key, string fallback)
     {
         var n = node.Get(key);
         var text = n is { IsNull: false } ? n.AsString() : "";
         if (text.Length == 0) text = fallback;
         if (!Uri.TryCreate(text.TrimEnd('/'), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw (n ?? node).Error($"'{key}' must be an http(s) URL, got '{text}'");
-        return uri;
+        return uri.AbsoluteUri.TrimEnd('/');
     }
 }

@@ -12,7 +12,7 @@ namespace Gumshoe.Engine.Inputs.Saas;
 /// <c>user_id|ip|user_agent|date_last</c>. Rows come newest <c>date_last</c> first, so paging stops at the first
 /// row older than the window.
 /// </summary>
-public sealed class SlackAccessLogsPoller(string name, IParser parser, PollerOptions options, Uri baseUrl, string token, string? teamId)
+public sealed class SlackAccessLogsPoller(string name, IParser parser, PollerOptions options, string baseUrl, string token, string? teamId)
     : SaasPoller(name, parser, options, ["access_logs"])
 {
     private readonly StaticTokenAuthenticator _auth = new("Bearer", token);

@@ -11,7 +11,7 @@ namespace Gumshoe.Engine.Inputs.Saas;
 /// Slack Audit Logs API (<c>GET /audit/v1/logs</c>, Enterprise Grid) with an org owner's user token
 /// (<c>auditlogs:read</c>): <c>oldest</c>/<c>latest</c> in Unix seconds, following <c>response_metadata.next_cursor</c>.
 /// </summary>
-public sealed class SlackAuditPoller(string name, IParser parser, PollerOptions options, Uri baseUrl, string token, string? actions)
+public sealed class SlackAuditPoller(string name, IParser parser, PollerOptions options, string baseUrl, string token, string? actions)
     : SaasPoller(name, parser, options, ["audit"])
 {
     private readonly StaticTokenAuthenticator _auth = new("Bearer", token);
