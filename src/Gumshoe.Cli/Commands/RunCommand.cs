@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Gumshoe.Engine.Config;
 using Gumshoe.Engine.Decisions;
 using Gumshoe.Engine.Inputs;
+using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Metrics;
 using Gumshoe.Engine.Pipeline;
 using Gumshoe.Engine.Rules;
@@ -27,7 +28,14 @@ public static class RunCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Where checkpoints and embedded state live (default ~/.local/state/gumshoe)" };
         var metricsListen = new Option<string>("--metrics-listen") { Description = "Address of the Prometheus /metrics endpoint", DefaultValueFactory = _ => "127.0.0.1:9464" };
         var listen = new Option<string?>("--listen") { Description = $"Serve the web UI on ADDR:PORT (overrides web.listen; default {WebOptions.DefaultListen} when the config has a web: section)" };
-        var cmd = new Command("run", "Run live: tail inputs, correlate, act, serve the web UI; stops cleanly on SIGTERM/Ctrl-C") { alertsOut, eventsOut, dataDir, metricsListen, listen };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "all: inputs, rules and outputs; collect: only inputs and parsers, events to --events-out; analyze: rules over the events in --events-in",
+            DefaultValueFactory = _ => "all",
+        };
+        mode.AcceptOnlyFromAmong("all", "collect", "analyze");
+        var eventsIn = new Option<string?>("--events-in") { Description = "With --mode analyze: the JSON-lines events file a collector writes (followed as it grows)" };
+        var cmd = new Command("run", "Run live: tail inputs, correlate, act, serve the web UI; stops cleanly on SIGTERM/Ctrl-C") { alertsOut, eventsOut, dataDir, metricsListen, listen, mode, eventsIn };
         cmd.SetAction(async (r, ct) =>
         {
             using var loggers = GlobalOptions.Logging(r);
@@ -38,7 +46,17 @@ public static class RunCommand
             try
             {
                 config = GlobalOptions.LoadConfig(r);
-                rules = RuleSet.Compile(config.Rules, metrics);
+                var m = r.GetValue(mode);
+                if (m == "collect" && r.GetValue(eventsOut) is null) throw new ConfigException(config.File, 0, 0, "--mode collect forwards events: give --events-out FILE");
+                if (m == "analyze")
+                {
+                    // the collector's events file replaces the configured inputs; its lines are already normalised events
+                    var source = r.GetValue(eventsIn) ?? throw new ConfigException(config.File, 0, 0, "--mode analyze reads events: give --events-in FILE");
+                    config.Inputs.Clear();
+                    config.Inputs.Add(new FileTailInput("events-in", new JsonLineParser(), new ParseContext { TimeZone = TimeZoneInfo.Utc },
+                        new FileTailOptions { Paths = [Path.GetFullPath(source)] }));
+                }
+                rules = RuleSet.Compile(m == "collect" ? null : config.Rules, metrics);
             }
             catch (ConfigException ex)
             {
