@@ -1,3 +1,4 @@
+using Gumshoe.Engine.Analytics.Logins;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Parsers.Packs;
@@ -29,5 +30,7 @@ public static class BuiltInComponents
         .AddInput("stdin", StdinInput.Create)
         .AddInput("syslog", SyslogInput.Create)
         .AddInput("tcp_jsonlines", JsonLinesTcpInput.Create)
-        .AddInput("http_jsonlines", HttpJsonLinesInput.Create);
+        .AddInput("http_jsonlines", HttpJsonLinesInput.Create)
+        // top-level sections
+        .AddSection("analytics", AnalyticsSection.Read);
 }
