@@ -229,7 +229,8 @@ public sealed partial class LoginAnalyzer : IAnalyzer
 
         // impossible travel against the last located login
         double travel = 0, travelKm = 0, travelKmh = 0;
-        if (_o.Travel.Enabled && located && p.LastLocatedTicks != 0 && !Allowed(asn, asOrg) && !Allowed(p.LastAsn, null))
+        var nearestKm = NearestKm(p, login);
+        if (_o.Travel.Enabled && located && p.LastLocatedTicks != 0 && !Allowed(asn, asOrg) && !Allowed(p.LastAsn, null) && !BackHome(p, login, nearestKm))
         {
             travelKm = GeoDistance.Km(p.LastLat, p.LastLon, lat, lon);
             var effective = _o.Travel.UseAccuracyRadius ? Math.Max(0, travelKm - p.LastRadiusKm - login.RadiusKm) : travelKm;
@@ -252,7 +253,6 @@ public sealed partial class LoginAnalyzer : IAnalyzer
         var newDevice = _o.NewDevice && warm && deviceIdx == -1 ? 0.5 + 0.5 * deviceOrg : 0;
 
         // the feature vector, every value in 0..1
-        var nearestKm = NearestKm(p, login);
         var row = _row;
         var (sx, sy, sz) = located ? GeoDistance.UnitSphere(lat, lon) : p.LastLocatedTicks != 0 ? GeoDistance.UnitSphere(p.LastLat, p.LastLon) : (0, 0, 0);
         row[0] = (sx + 1) / 2; row[1] = (sy + 1) / 2; row[2] = (sz + 1) / 2;
@@ -274,15 +274,20 @@ public sealed partial class LoginAnalyzer : IAnalyzer
         // the combined score: evidence weighed on a logit scale
         var hourConf = Math.Min(1.0, p.HourTotal / 30.0);
         var far = double.IsNaN(nearestKm) ? 0 : Math.Clamp(Math.Log10(Math.Max(nearestKm, 1) / 30) / 2.5, 0, 1);
-        var z = -7.0
+        // a value first seen less than a day ago still counts as new: an intruder's second and third logins
+        var countryNovel = Novelty(p.Countries, countryIdx, login.Minute);
+        var asnNovel = Novelty(p.Asns, asnIdx, login.Minute);
+        var deviceNovel = Novelty(p.Devices, deviceIdx, login.Minute);
+        var z = -8.0
             + 9.0 * travel
-            + 2.0 * (countryIdx == -1 ? 1 : 0) * conf * (0.5 + countryOrg)
-            + 2.0 * (asnIdx == -1 ? 1 : 0) * conf * (0.3 + asnOrg)
-            + 1.5 * (deviceIdx == -1 ? 1 : 0) * conf * (0.5 + deviceOrg)
+            + 1.5 * countryNovel * conf * (0.5 + countryOrg)
+            + 1.0 * asnNovel * conf
+            + 4.0 * asnNovel * conf * asnOrg * asnOrg
+            + 2.0 * deviceNovel * conf * (0.5 + deviceOrg)
             + 1.5 * far * conf
             + 1.5 * hourRarity * hourConf
             + 3.0 * failureRatio
-            + (forest > 0 ? 4.0 * Math.Max(0, forest - 0.5) * 2 : 0);
+            + (forest > 0 ? 6.0 * Math.Max(0, forest - 0.5) * 2 : 0);
         var score = 1 / (1 + Math.Exp(-z));
         var flagged = score >= _o.Threshold || (travel > 0 && _o.Travel.Findings == FindingMode.Always);
 
@@ -326,6 +331,18 @@ public sealed partial class LoginAnalyzer : IAnalyzer
 
         Learn(p, login, ticks, asOrg, e.GetString(Ecs.SourceIp), row);
     }
+
+    // Back on a network the user has used at least three times, at a place they have been before: the jump is the
+    // previous login's (a VPN exit, a roaming phone), and that one was already judged when it happened.
+    private static bool BackHome(LoginProfile p, in Login l, double nearestKm)
+    {
+        if (l.Asn < 0 || double.IsNaN(nearestKm) || nearestKm > 100 + l.RadiusKm) return false;
+        var i = LoginProfile.Find(p.Asns, p.AsnCount, l.Asn);
+        return i >= 0 && p.Asns[i].Count >= 3;
+    }
+
+    private static double Novelty(SeenEntry[] table, int index, int minute) =>
+        index == -1 ? 1 : index < 0 ? 0 : table[index].Count <= 2 && minute - table[index].FirstMinute < 24 * 60 ? 0.7 : 0;
 
     private static bool Reports(FindingMode mode, bool flagged) => mode == FindingMode.Always || mode == FindingMode.Flagged && flagged;
 
