@@ -1,4 +1,5 @@
 using Gumshoe.Engine.Actions.Notifiers;
+using Gumshoe.Engine.Analytics.Logins;
 using Gumshoe.Engine.Decisions;
 using Gumshoe.Engine.Enrich;
 using Gumshoe.Engine.Inputs.Saas;
@@ -55,6 +56,7 @@ public static class BuiltInComponents
         r.AddEnricher("sql_lookup", SqlLookupEnricher.Create);
         r.AddEnricher("ldap_lookup", LdapLookupEnricher.Create);
         r.AddSection("storage", StorageOptions.ReadSection);
+        r.AddSection("analytics", AnalyticsSection.Read);
         r.AddAction("decision", DecisionAction.Create);
         r.AddAction("slack", SlackNotifier.Create);
         r.AddAction("teams", TeamsNotifier.Create);

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Gumshoe.Engine.Analytics;
+using Gumshoe.Engine.Analytics.Logins;
 using Gumshoe.Engine.Config;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Metrics;
@@ -18,8 +20,9 @@ public static class ReplayCommand
         var files = new Argument<string[]>("files") { Description = "Log files (.gz allowed, - for stdin)", Arity = ArgumentArity.OneOrMore };
         var alertsOut = new Option<string?>("--alerts-out") { Description = "Write each alert to this file as a JSON line" };
         var eventsOut = new Option<string?>("--events-out") { Description = "Write each parsed event to this file as a JSON line" };
+        var scoresOut = new Option<string?>("--scores-out") { Description = "Write the verdict on every successful login (analytics: logins) to this file as a JSON line" };
         var inputOpt = new Option<string?>("--input") { Description = "Which configured input's parser and time zone to use (default: the only one)" };
-        var cmd = new Command("replay", "Replay log files through the rules as fast as possible, then print a summary") { files, alertsOut, eventsOut, inputOpt };
+        var cmd = new Command("replay", "Replay log files through the rules as fast as possible, then print a summary") { files, alertsOut, eventsOut, scoresOut, inputOpt };
         cmd.SetAction(r =>
         {
             using var loggers = GlobalOptions.Logging(r);
@@ -52,6 +55,20 @@ public static class ReplayCommand
             using var events = r.GetValue(eventsOut) is { } ev ? Truncated(ev) : null;
             pipeline.AlertsOut = alerts;
             pipeline.EventsOut = events;
+            IReadOnlyList<IAnalyzer> analyzers;
+            try { analyzers = config.Sections.GetValueOrDefault("analytics") is AnalyticsSection section ? section.CreateAnalyzers() : []; }
+            catch (InvalidDataException ex)
+            {
+                Console.Error.WriteLine($"error: analytics state: {ex.Message}");
+                return 2;
+            }
+            pipeline.Analyzers = analyzers;
+            using var scores = r.GetValue(scoresOut) is { } so ? Truncated(so) : null;
+            if (scores is not null)
+            {
+                if (!analyzers.OfType<LoginAnalyzer>().Any()) { Console.Error.WriteLine("error: --scores-out needs an 'analytics: logins:' section in the config"); return 2; }
+                foreach (var la in analyzers.OfType<LoginAnalyzer>()) la.Scored += s => scores.WriteLine(s.WriteJson);
+            }
             var sw = Stopwatch.StartNew();
             var runner = new ReplayRunner(pipeline, input.Name, input.Parser, input.ParseContext.TimeZone);
             var paths = r.GetValue(files)!;
@@ -62,7 +79,10 @@ public static class ReplayCommand
                 if (progress is not null) runner.Progress = progress.Report;
                 runner.Run(paths);
             }
+            foreach (var la in analyzers.OfType<LoginAnalyzer>()) la.SaveState();
             Console.Error.WriteLine($"replayed {paths.Length} file(s): {runner.Events} events, {metrics.Counter("gumshoe_alerts_total").Value} alerts in {sw.Elapsed.TotalSeconds:F2}s");
+            foreach (var la in analyzers.OfType<LoginAnalyzer>())
+                Console.Error.WriteLine($"  logins: {la.LoginsScored} scored, {la.Flagged} flagged, {la.FailuresSeen} failed attempts, {la.WithoutUser} without a user");
             foreach (var (name, labels, value) in metrics.Snapshot())
                 if (value != 0) Console.Error.WriteLine($"  {name}{labels} {value}");
             return 0;
