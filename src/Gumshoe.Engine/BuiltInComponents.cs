@@ -1,3 +1,4 @@
+using Gumshoe.Engine.Actions;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Parsers.Packs;
@@ -29,5 +30,10 @@ public static class BuiltInComponents
         .AddInput("stdin", StdinInput.Create)
         .AddInput("syslog", SyslogInput.Create)
         .AddInput("tcp_jsonlines", JsonLinesTcpInput.Create)
-        .AddInput("http_jsonlines", HttpJsonLinesInput.Create);
+        .AddInput("http_jsonlines", HttpJsonLinesInput.Create)
+        // actions (alert, emit and call are part of the rules themselves)
+        .AddAction("exec", ExecAction.Create)
+        .AddAction("webhook", WebhookAction.Create)
+        .AddAction("log", LogAction.Create)
+        .AddSection("actions", ActionJournalOptions.Read);
 }
