@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(TestCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

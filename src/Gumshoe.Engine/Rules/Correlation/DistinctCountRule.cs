@@ -82,6 +82,6 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     }
 
     protected override string DescribeState(State s) => s.Quiet
-        ? $"fired; quiet while events keep coming less than {distinct.Within} apart (last {Time(s.Last)})"
+        ? $"fired; quiet while events keep coming less than {Gumshoe.Engine.Config.Duration.Format(distinct.Within)} apart (last {Time(s.Last)})"
         : $"{s.Values.Count} of {distinct.Count} distinct {distinct.Field} values in the window ({string.Join(", ", s.Values.Keys.Order(StringComparer.Ordinal))})";
 }

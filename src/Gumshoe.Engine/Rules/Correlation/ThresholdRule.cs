@@ -90,6 +90,6 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
     }
 
     protected override string DescribeState(State s) => s.Quiet
-        ? $"fired; quiet while events keep coming less than {_threshold.Within} apart (last {Time(s.Last)}, {s.Repeats} since)"
-        : $"{s.Window.Count} of {_threshold.Count} events in the window" + (s.Window.Count > 0 ? $" (oldest {EventTime.Format(s.Window[0].Timestamp)}, closes {EventTime.Format(s.Window[0].Timestamp + _threshold.Within)})" : "");
+        ? $"fired; quiet while events keep coming less than {Gumshoe.Engine.Config.Duration.Format(_threshold.Within)} apart (last {Time(s.Last)}, {s.Repeats} since)"
+        : $"{s.Window.Count} of {_threshold.Count} events in the window" + (s.Window.Count > 0 ? $" (oldest {EventTime.Format(s.Window[0].Timestamp)}, window ends {EventTime.Format(s.Window[0].Timestamp + _threshold.Within)})" : "");
 }
