@@ -52,6 +52,29 @@ public sealed class GroupKey
     /// <summary>The group key of an event (values joined by U+001F), or false when a field is missing. Allocates only the key.</summary>
     public bool TryGetKey(Event e, out string key)
     {
+        // rules of one set share GroupKey instances (see Intern): the key of the event just seen is reused
+        if (ReferenceEquals(e, _lastEvent) && e.Timestamp == _lastTime)
+        {
+            key = _lastKey;
+            return _lastOk;
+        }
+        _lastOk = Compute(e, out key);
+        _lastEvent = e;
+        _lastTime = e.Timestamp;
+        _lastKey = key;
+        return _lastOk;
+    }
+
+    private Event? _lastEvent;
+    private DateTimeOffset _lastTime;
+    private string _lastKey = "";
+    private bool _lastOk;
+
+    /// <summary>The spec this key was parsed from (<c>source.ip/24,user.name</c>), to share one instance per spec.</summary>
+    public string Spec => string.Join(",", _parts.Select(p => p.Label));
+
+    private bool Compute(Event e, out string key)
+    {
         key = "";
         if (_parts.Length == 0) return true;
         if (_parts.Length == 1) return TryPart(e, 0, out key);

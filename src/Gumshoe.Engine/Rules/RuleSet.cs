@@ -28,6 +28,7 @@ public sealed class RuleSet
     private readonly Dictionary<string, InputClock> _inputs = new(StringComparer.Ordinal);
     private readonly Queue<(Event Event, string List, int Depth)> _pending = new();
     private readonly Dispatch _dispatch;
+    private readonly Dictionary<string, GroupKey> _groupKeys = new(StringComparer.Ordinal);
     private long _clock;
     private Counter? _tooDeep, _notRun;
 
@@ -92,11 +93,15 @@ public sealed class RuleSet
         if (set._rules.Any(r => r.Rule.Name == name)) throw node.Error($"rule '{name}' is defined twice");
         var type = node.Get("type") is { } t ? t.AsEnum("single", "threshold", "distinct_count", "sequence", "absence") : "single";
         var group = GroupKey.Parse(node.Get("group_by"));
+        // one instance per spec: a key computed for an event by one rule is reused by the next (single-threaded)
+        if (!set._groupKeys.TryGetValue(group.Spec, out var shared)) set._groupKeys[group.Spec] = shared = group;
+        group = shared;
         var options = new RuleOptions
         {
             MaxKeys = node.Int("max_keys", 1) ?? 100_000,
             AllowedLateness = node.DurationAt("allowed_lateness") ?? TimeSpan.FromMinutes(1),
             Suppress = node.DurationAt("suppress"),
+            DropLate = node.Bool("drop_late"),
         };
         Func<Event, bool> When() => ConditionCompiler.Compile(node.Required("when"));
         TimeSpan Within() => node.Required("within").AsDuration() is var d && d > TimeSpan.Zero ? d : throw node.Required("within").Error("the window must be longer than zero");

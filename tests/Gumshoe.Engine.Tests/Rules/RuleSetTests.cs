@@ -88,6 +88,7 @@ public sealed class RuleSetTests
             count: 3
             within: 60s
             allowed_lateness: 30s
+            drop_late: true
         """;
 
     [Fact]
@@ -100,6 +101,17 @@ public sealed class RuleSetTests
         var alerts = Feed(rules, [F(100, "other"), F(70, "a"), F(75, "a"), F(60, "b"), F(100, "a")]);
         Assert.Equal(["t source.ip=a n=3 70..100"], alerts.Select(Line));
         Assert.Equal(1, metrics.Counter("gumshoe_rule_late_events_total", "rule", "t").Value);
+    }
+
+    [Fact]
+    public void WithoutDropLateAThresholdCountsALateEventWhereItBelongs()
+    {
+        static Gumshoe.Engine.Events.Event F(double s, string ip) => Ev(s, "event.outcome=failure", "source.ip=" + ip);
+        var metrics = new MetricsRegistry();
+        var rules = Compile(Threshold.Replace("drop_late: true", "drop_late: false"), metrics);
+        var alerts = Feed(rules, [F(500, "other"), F(70, "a"), F(75, "a"), F(100, "a")]);
+        Assert.Equal(["t source.ip=a n=3 70..100"], alerts.Select(Line));
+        Assert.Equal(3, metrics.Counter("gumshoe_rule_late_events_total", "rule", "t").Value); // counted, not dropped
     }
 
     [Fact]

@@ -37,6 +37,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
     protected override string TypeName => "absence";
     protected override TimeSpan Horizon => _within;
     protected override bool Pinned(State s) => s.Waiting;
+    protected override bool TimeDriven => true;
 
     protected override int Match(Event e)
     {

@@ -78,7 +78,11 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         if (m < 0) return;
         var t = e.Timestamp.UtcTicks;
         // derived events (input "rule:NAME") carry the time of the evidence they summarise, which may be behind the clock
-        if (t < Watermark && !e.Input.StartsWith("rule:", StringComparison.Ordinal)) { _late.Add(); return; }
+        if (t < Watermark && !e.Input.StartsWith("rule:", StringComparison.Ordinal))
+        {
+            _late.Add();
+            if (Options.DropLate ?? TimeDriven) return;
+        }
         if (!Group.TryGetKey(e, out var key)) return;
         _matched.Add();
         if (t > _newest) _newest = t;
@@ -106,6 +110,9 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         _clock = c;
         OnClock(Watermark, sink);
     }
+
+    /// <summary>Whether the rule decides windows by the passing of time (absence): such rules drop late events by default.</summary>
+    protected virtual bool TimeDriven => false;
 
     /// <summary>Called when the watermark moves forward (ticks).</summary>
     protected virtual void OnClock(long watermark, IAlertSink sink) { }

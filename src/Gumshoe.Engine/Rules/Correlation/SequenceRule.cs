@@ -136,12 +136,13 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
             s.Start = s.LastStep = r.Timestamp.UtcTicks;
             return;
         }
-        var candidate = s.Slide.Skip(1).Append(r).ToList();
-        if (candidate[^1].Timestamp - candidate[0].Timestamp >= first.Within) return;
-        s.Slide = candidate;
+        // the newest Count first-step events: drop the oldest, append this one (in place, no allocation)
+        if (r.Timestamp - s.Slide[1].Timestamp >= first.Within) return;
+        s.Slide.RemoveAt(0);
+        s.Slide.Add(r);
         s.Events.Clear();
-        s.Events.AddRange(candidate);
-        s.Start = candidate[0].Timestamp.UtcTicks;
+        s.Events.AddRange(s.Slide);
+        s.Start = s.Slide[0].Timestamp.UtcTicks;
         s.LastStep = r.Timestamp.UtcTicks;
     }
 
