@@ -1,4 +1,5 @@
 using Gumshoe.Engine.Actions.Notifiers;
+using Gumshoe.Engine.Actions;
 using Gumshoe.Engine.Analytics.Logins;
 using Gumshoe.Engine.Decisions;
 using Gumshoe.Engine.Enrich;
@@ -57,10 +58,14 @@ public static class BuiltInComponents
         r.AddEnricher("ldap_lookup", LdapLookupEnricher.Create);
         r.AddSection("storage", StorageOptions.ReadSection);
         r.AddSection("analytics", AnalyticsSection.Read);
+        r.AddSection("actions", ActionJournalOptions.Read);
         r.AddAction("decision", DecisionAction.Create);
         r.AddAction("slack", SlackNotifier.Create);
         r.AddAction("teams", TeamsNotifier.Create);
         r.AddAction("email", EmailNotifier.Create);
+        r.AddAction("exec", ExecAction.Create);
+        r.AddAction("webhook", WebhookAction.Create);
+        r.AddAction("log", LogAction.Create);
         return r;
     }
 }

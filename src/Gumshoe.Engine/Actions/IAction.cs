@@ -30,3 +30,27 @@ public sealed class ActionFailedException(string message, bool retryable, TimeSp
     public bool Retryable { get; } = retryable;
     public TimeSpan? RetryAfter { get; } = retryAfter;
 }
+
+/// <summary>
+/// Where the rules hand side-effect actions: the <see cref="ActionJournal"/> in live mode. <paramref name="index"/>
+/// is the action's position in its rule's <c>then:</c> list, which finds the action again after a restart.
+/// </summary>
+public interface IActionSink
+{
+    void Enqueue(IAction action, int index, ActionRequest request);
+}
+
+/// <summary>An action type that declares its own limits (per-action <c>max_concurrency</c>, <c>attempts</c>).</summary>
+public interface IActionLimits
+{
+    /// <summary>How many executions of this action may run at once.</summary>
+    int MaxConcurrency { get; }
+    /// <summary>Attempts before a failure is dead-lettered; null for the journal's default.</summary>
+    int? Attempts { get; }
+}
+
+/// <summary>An action that writes to Gumshoe's log; the journal hands it the host's loggers before it runs.</summary>
+public interface IActionWithLogger
+{
+    void UseLogger(Microsoft.Extensions.Logging.ILoggerFactory loggers);
+}

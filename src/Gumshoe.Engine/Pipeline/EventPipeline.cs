@@ -15,7 +15,7 @@ namespace Gumshoe.Engine.Pipeline;
 /// </summary>
 public sealed class EventPipeline : IAlertSink
 {
-    private readonly RuleSet _rules;
+    private RuleSet _rules;
     private readonly MetricsRegistry _metrics;
     private readonly ILogger _logger;
     private readonly Dictionary<(string, ParseStatus, string?), Counter> _outcomes = [];
@@ -57,7 +57,8 @@ public sealed class EventPipeline : IAlertSink
     /// <summary>Called for every event after enrichment, before the rules see it (the web UI's activity window).</summary>
     public event Action<Event>? EventEnriched;
 
-    public RuleSet Rules => _rules;
+    /// <summary>The rules events go through; replaced on a reload (between two events).</summary>
+    public RuleSet Rules { get => _rules; set => _rules = value; }
 
     /// <summary>Parses a line read by an input; null when it is not an event (unmatched, dropped, failed).</summary>
     public Event? Parse(IInput input, RawRecord record) =>

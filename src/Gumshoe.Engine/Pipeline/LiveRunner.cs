@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Gumshoe.Engine.Actions;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Gumshoe.Engine.Config;
@@ -23,17 +25,33 @@ public sealed record LiveRunOptions
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Capacity of the channel between inputs and the pipeline (backpressure beyond it).</summary>
     public int ChannelCapacity { get; init; } = 8192;
+    /// <summary>Reload the rules on SIGHUP and when the config file changes, keeping the state of unchanged rules.</summary>
+    public bool ReloadRules { get; init; } = true;
+    /// <summary>How often quiet inputs move the event clock on by wall time (absence windows close).</summary>
+    public TimeSpan ClockInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 }
 
 /// <summary>
 /// Runs the configured inputs live until cancelled. Exactly once rests on one mechanism: at a checkpoint the
 /// pipeline has acknowledged exactly the records whose effects (rule state, output lines) it commits, in one atomic
 /// file. On start, outputs are cut back to their committed length, rule state and input positions are restored,
-/// and everything after the checkpoint is re-read and re-derived identically.
+/// and everything after the checkpoint is re-read and re-derived identically. The action journal rides in the same
+/// file: an action runs only after the checkpoint holding its alert is committed, and is recorded done afterwards.
 /// </summary>
 public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptions options, MetricsRegistry metrics, ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger("gumshoe.run");
+    private RuleSet _rules = rules;
+    private int _reloadRequested;
+
+    /// <summary>The rules in use (replaced by a reload).</summary>
+    public RuleSet Rules => _rules;
+
+    /// <summary>The action journal of the current run (null before it starts).</summary>
+    public ActionJournal? Journal { get; private set; }
+
+    /// <summary>Asks for the rules to be reloaded from the config file before the next event.</summary>
+    public void RequestReload() => Interlocked.Exchange(ref _reloadRequested, 1);
 
     /// <summary>Set once inputs are started (for tests and readiness).</summary>
     public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,12 +60,20 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
     {
         var store = new CheckpointStore(options.DataDirectory);
         var checkpoint = store.Load();
-        var pipeline = new EventPipeline(rules, metrics, loggers.CreateLogger("gumshoe.pipeline")) { Enrichers = config.Enrichers };
+        var pipeline = new EventPipeline(_rules, metrics, loggers.CreateLogger("gumshoe.pipeline")) { Enrichers = config.Enrichers };
         using var alerts = options.AlertsOut is null ? null : new JsonLinesFile(options.AlertsOut, (long?)checkpoint?["outputs"]?["alerts"]);
         using var events = options.EventsOut is null ? null : new JsonLinesFile(options.EventsOut, (long?)checkpoint?["outputs"]?["events"]);
         pipeline.AlertsOut = alerts;
         pipeline.EventsOut = events;
-        rules.Restore(checkpoint?["rules"]);
+        _rules.Restore(checkpoint?["rules"]);
+        var journalOptions = config.Sections.GetValueOrDefault("actions") as ActionJournalOptions ?? new ActionJournalOptions();
+        await using var journal = new ActionJournal(journalOptions, (rule, index) => _rules.FindAction(rule, index), options.DataDirectory, metrics, loggers);
+        Journal = journal;
+        journal.Restore(checkpoint?["actions"]);
+        _rules.Actions = journal;
+        journal.Start();
+        using var hup = options.ReloadRules ? PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; RequestReload(); }) : null;
+        using var watcher = options.ReloadRules ? WatchConfig() : null;
         var byName = config.Inputs.ToDictionary(i => i.Name);
         foreach (var input in config.Inputs) input.Restore(checkpoint?["inputs"]?[input.Name]?.DeepClone());
         if (checkpoint is not null) _logger.LogInformation("resumed from checkpoint {Path}", store.Path);
@@ -96,9 +122,11 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                     ["version"] = 1,
                     ["written"] = DateTimeOffset.UtcNow.ToString("O"),
                     ["inputs"] = inputsState,
-                    ["rules"] = rules.Snapshot(),
+                    ["rules"] = _rules.Snapshot(),
+                    ["actions"] = journal.Snapshot(),
                     ["outputs"] = outputs,
                 });
+                journal.Committed();
                 if (healthy.Value == 0) _logger.LogWarning("checkpoints work again; resuming");
                 healthy.Set(1);
                 dirty = false;
@@ -107,6 +135,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
+                journal.CommitFailed();
                 commitFailures.Add();
                 if (healthy.Value == 1) _logger.LogError("cannot write the checkpoint in {Dir}: {Error}; not consuming input until it works", store.Directory, ex.Message);
                 healthy.Set(0);
@@ -115,6 +144,9 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         }
 
         var reader = channel.Reader;
+        var sinceClock = Stopwatch.StartNew();
+        // actions wait for the commit that holds their alert: commit soon rather than on the next full interval
+        var actionCommit = TimeSpan.FromMilliseconds(Math.Min(50, options.CheckpointInterval.TotalMilliseconds));
         try
         {
             while (!stop.IsCancellationRequested)
@@ -124,12 +156,24 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 {
                     if (!TryCommit()) { await Task.Delay(1000, stop); continue; }
                 }
+                if (Interlocked.Exchange(ref _reloadRequested, 0) == 1) { Reload(pipeline, journal); dirty = true; }
+                if (sinceClock.Elapsed >= options.ClockInterval)
+                {
+                    sinceClock.Restart();
+                    if (_rules.AdvanceWallClock(pipeline)) dirty = true;
+                }
+                if (journal.NeedsCommit && sinceCommit.Elapsed >= actionCommit) { TryCommit(); continue; }
+                // too many unfinished actions: hold the input back until they drain
+                if (journal.IsFull) { await Task.Delay(50, stop); continue; }
                 var wait = options.CheckpointInterval - sinceCommit.Elapsed;
                 if (!reader.TryRead(out var item))
                 {
                     if (dirty && wait <= TimeSpan.Zero) { TryCommit(); continue; }
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                    timeout.CancelAfter(dirty ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) : options.CheckpointInterval);
+                    var nap = dirty ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) : options.CheckpointInterval;
+                    if (nap > options.ClockInterval) nap = options.ClockInterval;
+                    if (journal.NeedsCommit && nap > actionCommit) nap = actionCommit;
+                    timeout.CancelAfter(nap);
                     try { if (!await reader.WaitToReadAsync(timeout.Token)) break; }
                     catch (OperationCanceledException) when (!stop.IsCancellationRequested) { }
                     continue;
@@ -151,6 +195,38 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
             catch (Exception ex) when (ex is TimeoutException or OperationCanceledException) { }
             // records still queued were never acknowledged: the next start reads them again
             if (!TryCommit()) _logger.LogError("stopped without a final checkpoint; the next start resumes from the previous one");
+        }
+    }
+
+    private FileSystemWatcher? WatchConfig()
+    {
+        var dir = Path.GetDirectoryName(config.File);
+        if (dir is null || !Directory.Exists(dir)) return null;
+        var w = new FileSystemWatcher(dir, Path.GetFileName(config.File)) { NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size };
+        w.Changed += (_, _) => RequestReload();
+        w.Created += (_, _) => RequestReload();
+        w.Renamed += (_, _) => RequestReload();
+        w.EnableRaisingEvents = true;
+        return w;
+    }
+
+    // Recompiles the rules from the config file; rules whose definition did not change keep their window state.
+    // Inputs are not reloaded (that needs a restart). A broken config keeps the rules running as they were.
+    private void Reload(EventPipeline pipeline, ActionJournal journal)
+    {
+        try
+        {
+            var fresh = GumshoeConfig.Load(config.File, config.Components.Registry);
+            var next = RuleSet.Compile(fresh, metrics);
+            var kept = next.TakeStateFrom(_rules);
+            next.Actions = journal;
+            _rules = next;
+            pipeline.Rules = next;
+            _logger.LogInformation("rules reloaded from {File}: {Count} rules, state kept for {Kept} unchanged", config.File, next.Compiled.Count, kept.Count);
+        }
+        catch (ConfigException ex)
+        {
+            _logger.LogError("rules not reloaded, keeping the running ones: {Error}", ex.Message);
         }
     }
 }

@@ -13,6 +13,9 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     /// <summary>Called now and then with bytes read so far (for a progress bar).</summary>
     public Action<long>? Progress { get; set; }
 
+    /// <summary>The clock year-less stamps are placed against; default each file's last-write time.</summary>
+    public DateTimeOffset? Reference { get; set; }
+
     /// <summary>Events handled.</summary>
     public long Events { get; private set; }
 
@@ -43,7 +46,7 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     private IEnumerable<Event> Parse(string file, Action<long> onBytes)
     {
         var reader = new LogFileReader(file);
-        var lastWrite = reader.LastWrite;
+        var lastWrite = Reference ?? reader.LastWrite;
         var context = new ParseContext { TimeZone = zone, Years = new YearInference { Reference = () => lastWrite } };
         var path = file == "-" ? null : Path.GetFullPath(file);
         foreach (var (text, offset, end, problems) in reader.Lines())

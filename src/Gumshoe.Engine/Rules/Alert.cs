@@ -19,6 +19,8 @@ public sealed class Alert
     public string Title { get; set; } = "";
     public string? Description { get; set; }
     public IReadOnlyList<EventRef> Events { get; init; } = [];
+    /// <summary>Alerts of the same rule and group suppressed (<c>suppress:</c>) since the previous one raised.</summary>
+    public int Suppressed { get; init; }
 
     /// <summary>Stable id: the same rule, group and first event time give the same id in replay and live.</summary>
     public string Id
@@ -56,6 +58,7 @@ public sealed class Alert
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        if (Suppressed > 0) w.WriteNumber("suppressed", Suppressed);
         w.WriteEndObject();
     }
 }

@@ -38,25 +38,75 @@ public sealed class GroupKey
         return new GroupKey([.. parts]);
     }
 
+    /// <summary>Number of fields in the key.</summary>
+    public int Count => _parts.Length;
+
     /// <summary>The group values of an event, or false when a field is missing.</summary>
     public bool TryGet(Event e, out string key, out KeyValuePair<string, string>[] values)
     {
-        values = new KeyValuePair<string, string>[_parts.Length];
-        if (_parts.Length == 0) { key = ""; return true; }
-        for (var i = 0; i < _parts.Length; i++)
+        if (!TryGetKey(e, out key)) { values = []; return false; }
+        values = ValuesOf(key);
+        return true;
+    }
+
+    /// <summary>The group key of an event (values joined by U+001F), or false when a field is missing. Allocates only the key.</summary>
+    public bool TryGetKey(Event e, out string key)
+    {
+        // rules of one set share GroupKey instances (see Intern): the key of the event just seen is reused
+        if (ReferenceEquals(e, _lastEvent) && e.Timestamp == _lastTime)
         {
-            var (field, v4, v6, label) = _parts[i];
-            if (!e.TryGet(field, out var v) || v.IsNull) { key = ""; return false; }
-            string text;
-            if ((v4 < 32 || v6 < 128) && v.AsIp() is { } ip)
-            {
-                var prefix = ip.AddressFamily == AddressFamily.InterNetwork ? v4 : v6;
-                text = new IPNetwork(Mask(ip, prefix), prefix).ToString();
-            }
-            else text = v.ToString();
-            values[i] = new(label, text);
+            key = _lastKey;
+            return _lastOk;
         }
-        key = _parts.Length == 1 ? values[0].Value : string.Join('\u001f', values.Select(x => x.Value));
+        _lastOk = Compute(e, out key);
+        _lastEvent = e;
+        _lastTime = e.Timestamp;
+        _lastKey = key;
+        return _lastOk;
+    }
+
+    private Event? _lastEvent;
+    private DateTimeOffset _lastTime;
+    private string _lastKey = "";
+    private bool _lastOk;
+
+    /// <summary>The spec this key was parsed from (<c>source.ip/24,user.name</c>), to share one instance per spec.</summary>
+    public string Spec => string.Join(",", _parts.Select(p => p.Label));
+
+    private bool Compute(Event e, out string key)
+    {
+        key = "";
+        if (_parts.Length == 0) return true;
+        if (_parts.Length == 1) return TryPart(e, 0, out key);
+        string[] texts = new string[_parts.Length];
+        for (var i = 0; i < _parts.Length; i++)
+            if (!TryPart(e, i, out texts[i])) return false;
+        key = string.Join('\u001f', texts);
+        return true;
+    }
+
+    /// <summary>The labelled values of a key made by <see cref="TryGetKey"/>.</summary>
+    public KeyValuePair<string, string>[] ValuesOf(string key)
+    {
+        if (_parts.Length == 0) return [];
+        if (_parts.Length == 1) return [new(_parts[0].Label, key)];
+        var texts = key.Split('\u001f');
+        var values = new KeyValuePair<string, string>[_parts.Length];
+        for (var i = 0; i < _parts.Length; i++) values[i] = new(_parts[i].Label, i < texts.Length ? texts[i] : "");
+        return values;
+    }
+
+    private bool TryPart(Event e, int i, out string text)
+    {
+        var (field, v4, v6, _) = _parts[i];
+        text = "";
+        if (!e.TryGet(field, out var v) || v.IsNull) return false;
+        if ((v4 < 32 || v6 < 128) && v.AsIp() is { } ip)
+        {
+            var prefix = ip.AddressFamily == AddressFamily.InterNetwork ? v4 : v6;
+            text = new IPNetwork(Mask(ip, prefix), prefix).ToString();
+        }
+        else text = v.AsString();
         return true;
     }
 

@@ -14,6 +14,12 @@ public interface IRule
     /// <summary>Feeds one event.</summary>
     void OnEvent(Event e, IAlertSink sink);
 
+    /// <summary>
+    /// Tells the rule how far event time has progressed on every input (the minimum over inputs of the newest event
+    /// time seen, advanced by wall time in live mode when an input is quiet). Time-driven rules (absence) fire here.
+    /// </summary>
+    void AdvanceClock(DateTimeOffset clock, IAlertSink sink);
+
     /// <summary>The per-group state, for a checkpoint.</summary>
     JsonNode Snapshot();
 
@@ -22,4 +28,7 @@ public interface IRule
 
     /// <summary>Number of groups with state.</summary>
     int ActiveKeys { get; }
+
+    /// <summary>Describes the state of the group an event belongs to (for <c>gumshoe explain</c>).</summary>
+    string Describe(Event e);
 }

@@ -1,113 +1,324 @@
 using System.Text.Json.Nodes;
+using Gumshoe.Engine.Actions;
 using Gumshoe.Engine.Config;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
+using Gumshoe.Engine.Pipeline;
 using Gumshoe.Engine.Rules.Conditions;
 using Gumshoe.Engine.Rules.Correlation;
+using YamlDotNet.RepresentationModel;
 
 namespace Gumshoe.Engine.Rules;
 
-/// <summary>The rules of a config, compiled: feeds each event to every rule and snapshots their state together.</summary>
+/// <summary>
+/// The rules of a config, compiled, in rule lists: the <c>main</c> list sees every event; other lists (a rule's
+/// <c>list:</c>) run only when a rule's <c>call:</c> names them. Keeps the event clock (per input, the newest event
+/// time; the clock is the minimum over inputs), runs <c>emit</c>/<c>call</c> breadth-first after each event, and
+/// snapshots every rule's state and the clock together.
+/// </summary>
 public sealed class RuleSet
 {
-    private readonly List<IRule> _rules = [];
+    /// <summary>The list every event goes through.</summary>
+    public const string MainList = "main";
+    /// <summary>How deep emit/call may nest (a rule emitting events it matches itself stops here).</summary>
+    public const int MaxDepth = 8;
 
-    public IReadOnlyList<IRule> Rules => _rules;
+    private readonly List<CompiledRule> _rules = [];
+    private readonly Dictionary<string, CompiledRule[]> _lists = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, InputClock> _inputs = new(StringComparer.Ordinal);
+    private readonly Queue<(Event Event, string List, int Depth)> _pending = new();
+    private readonly Dispatch _dispatch;
+    private readonly Dictionary<string, GroupKey> _groupKeys = new(StringComparer.Ordinal);
+    private long _clock;
+    private Counter? _tooDeep, _notRun;
+
+    private sealed class InputClock
+    {
+        public long Newest;       // newest event time (ticks)
+        public long Advanced;     // live: Newest moved on by wall time while the input is quiet
+        public long ArrivalWall;  // wall time (ticks) of the newest event's arrival
+    }
+
+    /// <summary>A rule with its list, its <c>then:</c> and the text it was compiled from (to keep state across reloads).</summary>
+    public sealed class CompiledRule(IRule rule, string list, RuleActions actions, string definition)
+    {
+        public IRule Rule { get; } = rule;
+        public string List { get; } = list;
+        public RuleActions Actions { get; } = actions;
+        public string Definition { get; } = definition;
+        internal Outlet Outlet { get; set; } = null!;
+    }
+
+    public RuleSet() => _dispatch = new Dispatch(this);
+
+    /// <summary>All rules, in config order.</summary>
+    public IReadOnlyList<IRule> Rules => _rules.Select(r => r.Rule).ToList();
+
+    /// <summary>All rules with their lists and actions.</summary>
+    public IReadOnlyList<CompiledRule> Compiled => _rules;
+
+    /// <summary>Where side-effect actions go (the journal, live); null in replay and tests, where they are counted as not run.</summary>
+    public IActionSink? Actions { get; set; }
+
+    /// <summary>The event clock: the minimum over inputs of their newest event time (live: advanced by quiet wall time).</summary>
+    public DateTimeOffset Clock => new(_clock, TimeSpan.Zero);
+
+    /// <summary>Compiles the <c>rules:</c> section of a loaded config, with its registry for actions.</summary>
+    public static RuleSet Compile(GumshoeConfig config, MetricsRegistry metrics) => Compile(config.Rules, metrics, config.Components);
 
     /// <summary>Compiles the <c>rules:</c> section; errors carry the file, line and column.</summary>
-    public static RuleSet Compile(ConfigNode? section, MetricsRegistry metrics)
+    public static RuleSet Compile(ConfigNode? section, MetricsRegistry metrics, ComponentContext? components = null)
     {
-        var set = new RuleSet();
+        components ??= new ComponentContext { Registry = BuiltInComponents.Create(), ConditionCompiler = ConditionCompiler.Compile };
+        var set = new RuleSet { _tooDeep = metrics.Counter("gumshoe_rule_emit_too_deep_total"), _notRun = metrics.Counter("gumshoe_actions_not_run_total", "reason", "no_journal") };
         if (section is null || section.IsNull) return set;
+        var calls = new List<(string, ConfigNode)>();
         foreach (var node in section.Items)
         {
-            var name = node.Required("name").AsString();
-            if (set._rules.Any(r => r.Name == name)) throw node.Error($"rule '{name}' is defined twice");
-            var type = node.Get("type") is { } t ? t.AsEnum("single", "threshold") : "single";
-            var whenNode = node.Required("when");
-            var when = ConditionCompiler.Compile(whenNode);
-            var group = GroupKey.Parse(node.Get("group_by"));
-            var decorate = CompileActions(node, name);
-            IRule rule = type switch
-            {
-                "threshold" => new ThresholdRule(name, when, group, new ThresholdOptions
-                {
-                    Count = node.Required("count").AsInt(1, 1_000_000),
-                    Within = node.Required("within").AsDuration(),
-                    MaxKeys = node.Int("max_keys", 1) ?? 100_000,
-                    Rearm = (node.Get("rearm") is { } ra ? ra.AsEnum("after_quiet", "every_count") : "after_quiet") == "every_count"
-                        ? ThresholdRearm.EveryCount : ThresholdRearm.AfterQuiet,
-                }, decorate, metrics),
-                _ => new ThresholdRule(name, when, group, new ThresholdOptions { Count = 1, Within = TimeSpan.FromTicks(1), Rearm = ThresholdRearm.EveryCount }, decorate, metrics),
-            };
-            node.Get("description");
-            node.EnsureNoUnknownKeys($"rule '{name}'");
-            set._rules.Add(rule);
+            var compiled = CompileRule(node, metrics, components, set);
+            calls.AddRange(compiled.Actions.Calls);
+            set._rules.Add(compiled);
         }
+        foreach (var group in set._rules.GroupBy(r => r.List)) set._lists[group.Key] = group.ToArray();
+        foreach (var (list, at) in calls)
+            if (!set._lists.ContainsKey(list)) throw at.Error($"call: no rule list '{list}' (lists: {string.Join(", ", set._lists.Keys.Order(StringComparer.Ordinal))})");
+        foreach (var r in set._rules) r.Outlet = new Outlet(set, r);
         return set;
     }
 
-    // `then:` — for now the alert's presentation: a title and a description templated from fields.
-    private static Action<Alert, Event> CompileActions(ConfigNode rule, string name)
+    private static CompiledRule CompileRule(ConfigNode node, MetricsRegistry metrics, ComponentContext components, RuleSet set)
     {
-        var title = new Template($"{name} for {{group}}");
-        Template? description = null;
-        if (rule.Get("then") is { IsNull: false } then)
+        var name = node.Required("name").AsString();
+        if (string.IsNullOrWhiteSpace(name) || name.StartsWith("rule:", StringComparison.Ordinal)) throw node.Error($"invalid rule name '{name}'");
+        if (set._rules.Any(r => r.Rule.Name == name)) throw node.Error($"rule '{name}' is defined twice");
+        var type = node.Get("type") is { } t ? t.AsEnum("single", "threshold", "distinct_count", "sequence", "absence") : "single";
+        var group = GroupKey.Parse(node.Get("group_by"));
+        // one instance per spec: a key computed for an event by one rule is reused by the next (single-threaded)
+        if (!set._groupKeys.TryGetValue(group.Spec, out var shared)) set._groupKeys[group.Spec] = shared = group;
+        group = shared;
+        var options = new RuleOptions
         {
-            foreach (var action in then.Items)
-            {
-                foreach (var (type, body) in action.Entries)
-                {
-                    switch (type)
-                    {
-                        case "alert":
-                            if (body.IsMapping)
-                            {
-                                if (body.String("title") is { } t) title = new Template(t);
-                                if (body.String("description") is { } d) description = new Template(d);
-                                body.EnsureNoUnknownKeys("alert action");
-                            }
-                            break;
-                        default:
-                            throw body.Error($"unknown action '{type}' (known: alert)");
-                    }
-                }
-            }
-        }
-        return (alert, e) =>
-        {
-            var extra = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["rule"] = alert.Rule,
-                ["count"] = alert.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["first_seen"] = EventTime.Format(alert.FirstSeen),
-                ["last_seen"] = EventTime.Format(alert.LastSeen),
-                ["group"] = string.Join(", ", alert.Group.Select(g => g.Value)),
-            };
-            foreach (var (k, v) in alert.Group) extra[k] = v;
-            alert.Title = title.Render(e, extra);
-            alert.Description = description?.Render(e, extra);
+            MaxKeys = node.Int("max_keys", 1) ?? 100_000,
+            AllowedLateness = node.DurationAt("allowed_lateness") ?? TimeSpan.FromMinutes(1),
+            Suppress = node.DurationAt("suppress"),
+            DropLate = node.Bool("drop_late"),
         };
+        Func<Event, bool> When() => ConditionCompiler.Compile(node.Required("when"));
+        TimeSpan Within() => node.Required("within").AsDuration() is var d && d > TimeSpan.Zero ? d : throw node.Required("within").Error("the window must be longer than zero");
+        IRule rule = type switch
+        {
+            "threshold" => new ThresholdRule(name, When(), group, new ThresholdOptions
+            {
+                Count = node.Required("count").AsInt(1, 1_000_000),
+                Within = Within(),
+                Rearm = (node.Get("rearm") is { } ra ? ra.AsEnum("after_quiet", "every_count") : "after_quiet") == "every_count"
+                    ? ThresholdRearm.EveryCount : ThresholdRearm.AfterQuiet,
+            }, options, metrics),
+            "distinct_count" => new DistinctCountRule(name, When(), group, new DistinctCountOptions
+            {
+                Field = node.Required("field").AsString(),
+                Count = node.Required("count").AsInt(2, 100_000),
+                Within = Within(),
+            }, options, metrics),
+            "sequence" => CompileSequence(name, node, group, options, metrics, Within()),
+            "absence" => new AbsenceRule(name, When(), ConditionCompiler.Compile(node.Required("expect")), Within(), group, options, metrics),
+            _ => new SingleRule(name, When(), group, options, metrics),
+        };
+        var list = node.String("list") ?? MainList;
+        var actions = RuleActions.Compile(node.Get("then"), name, components);
+        node.Get("description");
+        node.EnsureNoUnknownKeys($"rule '{name}' (type {type})");
+        return new CompiledRule(rule, list, actions, Definition(node));
     }
 
-    /// <summary>Feeds one event to every rule.</summary>
+    private static SequenceRule CompileSequence(string name, ConfigNode node, GroupKey group, RuleOptions options, MetricsRegistry metrics, TimeSpan within)
+    {
+        var steps = new List<SequenceStep>();
+        var stepsNode = node.Required("steps");
+        foreach (var s in stepsNode.Items)
+        {
+            var label = (steps.Count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (s.IsScalar) { steps.Add(new SequenceStep(ConditionCompiler.Compile(s), 1, within, label)); continue; }
+            label = s.String("name") ?? label;
+            var count = s.Int("count", 1, 1_000_000) ?? 1;
+            var stepWithin = s.DurationAt("within") ?? within;
+            steps.Add(new SequenceStep(ConditionCompiler.Compile(s.Required("when")), count, stepWithin, label));
+            s.EnsureNoUnknownKeys($"step {label} of rule '{name}'");
+        }
+        if (steps.Count is < 1 or > 30) throw stepsNode.Error("a sequence has 1 to 30 steps");
+        return new SequenceRule(name, group, new SequenceOptions
+        {
+            Steps = steps,
+            Within = within,
+            Ordered = node.Bool("ordered") ?? true,
+            Until = node.Get("until") is { IsNull: false } u ? ConditionCompiler.Compile(u) : null,
+        }, options, metrics);
+    }
+
+    private static string Definition(ConfigNode node)
+    {
+        var w = new StringWriter();
+        new YamlStream(new YamlDocument(node.Node)).Save(w, assignAnchors: false);
+        return w.ToString();
+    }
+
+    /// <summary>Feeds one event to the main list, then runs what its alerts emitted or called.</summary>
     public void OnEvent(Event e, IAlertSink sink)
     {
-        foreach (var r in _rules) r.OnEvent(e, sink);
+        if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
+        if (_lists.TryGetValue(MainList, out var main)) Run(main, e, sink, 0);
+        Drain(sink);
     }
 
+    // The event's input moves its clock; the set's clock is the minimum over inputs.
+    private void Tick(Event e)
+    {
+        var t = e.Timestamp.UtcTicks;
+        if (!_inputs.TryGetValue(e.Input, out var c)) _inputs[e.Input] = c = new InputClock();
+        c.ArrivalWall = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
+        if (t <= c.Newest) return;
+        c.Newest = t;
+        if (c.Advanced < t) c.Advanced = t;
+        Recompute();
+    }
+
+    private bool Recompute()
+    {
+        var min = long.MaxValue;
+        foreach (var c in _inputs.Values) min = Math.Min(min, Math.Max(c.Newest, c.Advanced));
+        if (min == long.MaxValue || min <= _clock) return false;
+        _clock = min;
+        return true;
+    }
+
+    /// <summary>
+    /// Live mode: an input quiet for a while has its clock moved on by the wall time since its last event, so
+    /// absence windows close when a stream goes quiet. Returns whether the clock moved.
+    /// </summary>
+    public bool AdvanceWallClock(IAlertSink sink)
+    {
+        var now = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
+        foreach (var c in _inputs.Values)
+        {
+            var quiet = now - c.ArrivalWall;
+            if (quiet >= TimeSpan.TicksPerSecond) c.Advanced = Math.Max(c.Advanced, c.Newest + quiet);
+        }
+        if (!Recompute()) return false;
+        var clock = Clock;
+        foreach (var r in _rules) r.Rule.AdvanceClock(clock, r.Outlet.With(sink, 0));
+        Drain(sink);
+        return true;
+    }
+
+    private void Run(CompiledRule[] list, Event e, IAlertSink sink, int depth)
+    {
+        var clock = Clock;
+        foreach (var r in list)
+        {
+            var outlet = r.Outlet.With(sink, depth);
+            if (_clock != 0) r.Rule.AdvanceClock(clock, outlet);
+            r.Rule.OnEvent(e, outlet);
+        }
+    }
+
+    private void Drain(IAlertSink sink)
+    {
+        while (_pending.TryDequeue(out var p))
+        {
+            if (p.Depth > MaxDepth) { _tooDeep?.Add(); continue; }
+            if (_lists.TryGetValue(p.List, out var list)) Run(list, p.Event, sink, p.Depth);
+        }
+    }
+
+    /// <summary>What a rule's <c>then:</c> may do to the pipeline: emit a derived event, call a list, request a side effect.</summary>
+    public sealed class Dispatch(RuleSet set)
+    {
+        internal int Depth;
+
+        /// <summary>Queues a derived event for the main list (after the current event).</summary>
+        public void Emit(Event derived) => set._pending.Enqueue((derived, MainList, Depth + 1));
+
+        /// <summary>Queues the event for another rule list.</summary>
+        public void Call(Event e, string list) => set._pending.Enqueue((e, list, Depth + 1));
+
+        /// <summary>Hands a side-effect action to the journal (live) or counts it as not run (replay).</summary>
+        public void Act(IAction action, int index, ActionRequest request)
+        {
+            if (set.Actions is { } sink) sink.Enqueue(action, index, request);
+            else set._notRun?.Add();
+        }
+    }
+
+    // The sink a rule writes to: decorates the alert, passes it on, then runs the rule's then: list.
+    internal sealed class Outlet(RuleSet set, CompiledRule rule) : IAlertSink
+    {
+        private IAlertSink _outer = null!;
+        private int _depth;
+
+        public Outlet With(IAlertSink outer, int depth)
+        {
+            _outer = outer;
+            _depth = depth;
+            return this;
+        }
+
+        public void Emit(Alert alert, Event trigger)
+        {
+            var values = RuleActions.AlertValues(alert);
+            rule.Actions.Decorate(alert, trigger, values);
+            _outer.Emit(alert, trigger);
+            set._dispatch.Depth = _depth;
+            rule.Actions.Run(alert, trigger, values, set._dispatch);
+        }
+    }
+
+    /// <summary>The side-effect action of a rule at a <c>then:</c> index, for resuming journaled requests.</summary>
+    public IAction? FindAction(string rule, int index) => _rules.FirstOrDefault(r => r.Rule.Name == rule)?.Actions.ActionAt(index);
+
+    /// <summary>Rule state and the event clock, for a checkpoint.</summary>
     public JsonObject Snapshot()
     {
-        var o = new JsonObject();
-        foreach (var r in _rules) o[r.Name] = r.Snapshot();
-        return o;
+        var rules = new JsonObject();
+        foreach (var r in _rules) rules[r.Rule.Name] = r.Rule.Snapshot();
+        var inputs = new JsonObject();
+        foreach (var (name, c) in _inputs) inputs[name] = c.Newest;
+        return new JsonObject { ["version"] = 2, ["clock"] = _clock, ["inputs"] = inputs, ["rules"] = rules };
     }
 
     /// <summary>Restores the rules that still exist; state of removed rules is dropped.</summary>
     public void Restore(JsonNode? state)
     {
-        if (state is not JsonObject o) return;
+        if (state is not JsonObject o || (int?)o["version"] != 2) return;
+        _clock = (long?)o["clock"] ?? 0;
+        _inputs.Clear();
+        var now = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
+        if (o["inputs"] is JsonObject inputs)
+            foreach (var (name, t) in inputs) _inputs[name] = new InputClock { Newest = (long)t!, Advanced = (long)t!, ArrivalWall = now };
+        if (o["rules"] is not JsonObject rules) return;
         foreach (var r in _rules)
-            if (o[r.Name] is { } s) r.Restore(s);
+            if (rules[r.Rule.Name] is { } s) r.Rule.Restore(s);
     }
+
+    /// <summary>
+    /// After a reload: takes over the state of every rule whose definition is unchanged, and the event clock, from
+    /// the set being replaced. Returns the names of the rules whose state was kept.
+    /// </summary>
+    public IReadOnlyList<string> TakeStateFrom(RuleSet old)
+    {
+        var kept = new List<string>();
+        var snapshot = old.Snapshot();
+        var rules = (JsonObject)snapshot["rules"]!;
+        foreach (var name in rules.Select(kv => kv.Key).ToList())
+        {
+            var before = old._rules.First(r => r.Rule.Name == name);
+            if (_rules.FirstOrDefault(r => r.Rule.Name == name) is { } now && now.Definition == before.Definition) kept.Add(name);
+            else rules.Remove(name);
+        }
+        Restore(snapshot);
+        return kept;
+    }
+
+    /// <summary>For <c>gumshoe explain</c>: per rule, whether the event matches and the state of its group.</summary>
+    public IEnumerable<(string Rule, string List, string State)> Explain(Event e) =>
+        _rules.Select(r => (r.Rule.Name, r.List, r.Rule.Describe(e)));
 }

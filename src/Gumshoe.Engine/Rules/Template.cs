@@ -27,6 +27,12 @@ public sealed class Template
 
     public string Source { get; }
 
+    /// <summary>Whether the text begins with a placeholder (its value decides the first characters).</summary>
+    public bool StartsWithField => _parts.Length > 0 && _parts[0].Field is not null;
+
+    /// <summary>Whether the text has any placeholder.</summary>
+    public bool HasFields => _parts.Any(p => p.Field is not null);
+
     /// <summary>Fills the placeholders; <paramref name="extra"/> (count, rule …) wins over event fields.</summary>
     public string Render(Event e, IReadOnlyDictionary<string, string>? extra = null)
     {

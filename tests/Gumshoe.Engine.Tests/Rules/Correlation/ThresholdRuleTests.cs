@@ -17,7 +17,7 @@ public sealed class ThresholdRuleTests
 
     private static ThresholdRule Rule(int count = 5, int seconds = 60, ThresholdRearm rearm = ThresholdRearm.AfterQuiet) =>
         new("r", e => e.GetString("event.outcome") == "failure", GroupKeyOf("source.ip"),
-            new ThresholdOptions { Count = count, Within = TimeSpan.FromSeconds(seconds), Rearm = rearm }, (_, _) => { }, new MetricsRegistry());
+            new ThresholdOptions { Count = count, Within = TimeSpan.FromSeconds(seconds), Rearm = rearm }, new RuleOptions(), new MetricsRegistry());
 
     private static GroupKey GroupKeyOf(string field)
     {

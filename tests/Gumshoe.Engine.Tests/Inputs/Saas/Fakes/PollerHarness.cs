@@ -142,7 +142,7 @@ internal sealed class PollerHarness : IDisposable
     public async Task<(List<JsonObject> Events, JsonNode? Checkpoint)> RunAsync(IInput input, JsonNode? restore = null, int stopAfter = int.MaxValue, int expect = 0)
     {
         input.Restore(restore?.DeepClone());
-        var pipeline = new EventPipeline(RuleSet.Compile(null, Metrics), Metrics, NullLogger.Instance);
+        var pipeline = new EventPipeline(RuleSet.Compile((Gumshoe.Engine.Config.ConfigNode?)null, Metrics), Metrics, NullLogger.Instance);
         var channel = Channel.CreateBounded<RawRecord>(new BoundedChannelOptions(4) { FullMode = BoundedChannelFullMode.Wait });
         using var stop = new CancellationTokenSource();
         var run = Task.Run(() => input.RunAsync(channel.Writer, new InputRun(true, Metrics, Log), stop.Token));

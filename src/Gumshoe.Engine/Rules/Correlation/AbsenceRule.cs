@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using Gumshoe.Engine.Events;
+using Gumshoe.Engine.Metrics;
+
+namespace Gumshoe.Engine.Rules.Correlation;
+
+/// <summary>
+/// "A not followed by B within T": an event matching <c>when</c> (A) at t_A opens a wait for its group; an event
+/// of the group matching <c>expect</c> (B) with t_A ≤ t_B &lt; t_A + T closes it. When the watermark (event clock
+/// minus allowed lateness) reaches t_A + T with the wait still open, the rule fires: count 1, first_seen =
+/// last_seen = t_A, the A event as its only event. Further A events while a wait is open do not restart it. The
+/// alert is raised by the passing of event time — in replay by later events of any group, live also by wall time
+/// when the inputs are quiet — so nothing fires before B could still have arrived.
+/// </summary>
+public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
+{
+    private readonly Func<Event, bool> _when, _expect;
+    private readonly TimeSpan _within;
+    private readonly PriorityQueue<string, long> _deadlines = new();
+
+    public AbsenceRule(string name, Func<Event, bool> when, Func<Event, bool> expect, TimeSpan within, GroupKey group, RuleOptions options, MetricsRegistry metrics)
+        : base(name, group, options, metrics)
+    {
+        _when = when;
+        _expect = expect;
+        _within = within;
+    }
+
+    /// <summary>One group's state.</summary>
+    public sealed class State : KeyState
+    {
+        public bool Waiting;
+        public EventRef A;
+        public long Deadline;
+    }
+
+    protected override string TypeName => "absence";
+    protected override TimeSpan Horizon => _within;
+    protected override bool Pinned(State s) => s.Waiting;
+    protected override bool TimeDriven => true;
+
+    protected override int Match(Event e)
+    {
+        var m = (_when(e) ? 1 : 0) | (_expect(e) ? 2 : 0);
+        return m != 0 ? m : -1;
+    }
+    protected override bool Creates(int match) => (match & 1) != 0;
+
+    protected override void OnMatch(Event e, int match, string key, State? state, IAlertSink sink)
+    {
+        var s = state!;
+        var t = e.Timestamp.UtcTicks;
+        if ((match & 2) != 0 && s.Waiting && t >= s.A.Timestamp.UtcTicks && t < s.Deadline)
+        {
+            s.Waiting = false;
+            return;
+        }
+        if ((match & 1) != 0 && !s.Waiting)
+        {
+            s.Waiting = true;
+            s.A = RefOf(e);
+            s.Deadline = t + _within.Ticks;
+            _deadlines.Enqueue(key, s.Deadline);
+        }
+    }
+
+    protected override void OnClock(long watermark, IAlertSink sink)
+    {
+        while (_deadlines.TryPeek(out var key, out var deadline) && deadline <= watermark)
+        {
+            _deadlines.Dequeue();
+            if (!TryGetState(key, out var s) || !s.Waiting || s.Deadline != deadline) continue; // closed or evicted
+            s.Waiting = false;
+            Fire(key, s, 1, [s.A], SyntheticTrigger(key, s.A), sink);
+        }
+    }
+
+    protected override JsonNode SaveState(State s) => new JsonObject
+    {
+        ["w"] = s.Waiting, ["a"] = new JsonArray(s.A.Timestamp.UtcTicks, s.A.Path, s.A.Offset), ["d"] = s.Deadline,
+    };
+
+    protected override State LoadState(JsonNode n) =>
+        new() { Waiting = (bool)n["w"]!, A = LoadRef(n["a"]!), Deadline = (long)n["d"]! };
+
+    protected override void OnRestored()
+    {
+        _deadlines.Clear();
+        foreach (var (key, s) in Keys()) if (s.Waiting) _deadlines.Enqueue(key, s.Deadline);
+    }
+
+    protected override string DescribeMatch(int match) => match < 0
+        ? "when: no, expect: no"
+        : $"when: {((match & 1) != 0 ? "matches" : "no")}, expect: {((match & 2) != 0 ? "matches" : "no")}";
+
+    protected override string DescribeState(State s) => s.Waiting
+        ? $"waiting since {EventTime.Format(s.A.Timestamp)} for the expected event; fires when the watermark reaches {Time(s.Deadline)} (now {Time(Watermark)})"
+        : "not waiting";
+}

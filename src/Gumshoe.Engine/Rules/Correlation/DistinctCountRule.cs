@@ -1,0 +1,87 @@
+using System.Text.Json.Nodes;
+using Gumshoe.Engine.Events;
+using Gumshoe.Engine.Metrics;
+
+namespace Gumshoe.Engine.Rules.Correlation;
+
+/// <summary>Options of a distinct-count rule.</summary>
+public sealed record DistinctCountOptions
+{
+    /// <summary>The field whose distinct values are counted (<c>user.name</c>).</summary>
+    public required string Field { get; init; }
+    /// <summary>N: distinct values needed.</summary>
+    public required int Count { get; init; }
+    /// <summary>T: the window.</summary>
+    public required TimeSpan Within { get; init; }
+}
+
+/// <summary>
+/// Fires when one group shows N distinct values of a field within T: at the first matching event after which the
+/// group has N distinct values each seen at a time in (t_newest − T, t_newest] (half-open, as for threshold;
+/// a value seen several times counts once, at its latest time). The alert carries, per value, its latest event,
+/// oldest first. Events without the field do not match. Like threshold with <c>after_quiet</c>, the group then
+/// stays quiet while matching events keep arriving less than T apart — one alert per burst. State per group is at
+/// most N − 1 values.
+/// </summary>
+public sealed class DistinctCountRule(string name, Func<Event, bool> when, GroupKey group, DistinctCountOptions distinct, RuleOptions options, MetricsRegistry metrics)
+    : KeyedRule<DistinctCountRule.State>(name, group, options, metrics)
+{
+    /// <summary>One group's state.</summary>
+    public sealed class State : KeyState
+    {
+        public Dictionary<string, EventRef> Values = new(StringComparer.Ordinal);
+        public long Newest;
+        public bool Quiet;
+        public long Last;
+    }
+
+    protected override string TypeName => "distinct_count";
+    protected override TimeSpan Horizon => distinct.Within;
+    protected override int Match(Event e) => when(e) && e.TryGet(distinct.Field, out var v) && !v.IsNull ? 0 : -1;
+
+    protected override void OnMatch(Event e, int match, string key, State? state, IAlertSink sink)
+    {
+        var s = state!;
+        var t = e.Timestamp.UtcTicks;
+        var T = distinct.Within.Ticks;
+        if (s.Quiet)
+        {
+            if (t - s.Last < T) { if (t > s.Last) s.Last = t; return; }
+            s.Quiet = false;
+            s.Values.Clear();
+            s.Newest = 0;
+        }
+        if (t > s.Newest) s.Newest = t;
+        if (s.Newest - t >= T) return; // too old to share the window
+        List<string>? stale = null;
+        foreach (var (v, r) in s.Values)
+            if (s.Newest - r.Timestamp.UtcTicks >= T) (stale ??= []).Add(v);
+        if (stale is not null) foreach (var v in stale) s.Values.Remove(v);
+        var value = e.Get(distinct.Field).AsString();
+        if (!s.Values.TryGetValue(value, out var prev) || prev.Timestamp.UtcTicks <= t) s.Values[value] = RefOf(e);
+        if (s.Values.Count < distinct.Count) return;
+        var events = s.Values.Values.OrderBy(r => r.Timestamp).ThenBy(r => r.Offset).ToArray();
+        Fire(key, s, events.Length, events, e, sink);
+        s.Values.Clear();
+        s.Quiet = true;
+        s.Last = t;
+    }
+
+    protected override JsonNode SaveState(State s)
+    {
+        var values = new JsonObject();
+        foreach (var (v, r) in s.Values) values[v] = new JsonArray(r.Timestamp.UtcTicks, r.Path, r.Offset);
+        return new JsonObject { ["v"] = values, ["n"] = s.Newest, ["q"] = s.Quiet, ["l"] = s.Last };
+    }
+
+    protected override State LoadState(JsonNode n)
+    {
+        var s = new State { Newest = (long)n["n"]!, Quiet = (bool)n["q"]!, Last = (long)n["l"]! };
+        foreach (var (v, r) in n["v"]!.AsObject()) s.Values[v] = LoadRef(r!);
+        return s;
+    }
+
+    protected override string DescribeState(State s) => s.Quiet
+        ? $"fired; quiet while events keep coming less than {Gumshoe.Engine.Config.Duration.Format(distinct.Within)} apart (last {Time(s.Last)})"
+        : $"{s.Values.Count} of {distinct.Count} distinct {distinct.Field} values in the window ({string.Join(", ", s.Values.Keys.Order(StringComparer.Ordinal))})";
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using Gumshoe.Engine.Actions;
+using Gumshoe.Engine.Config;
+using Gumshoe.Engine.Events;
+using Gumshoe.Engine.Parsers;
+using Gumshoe.Engine.Pipeline;
+
+namespace Gumshoe.Engine.Rules;
+
+/// <summary>
+/// A rule's compiled <c>then:</c> list. <c>alert</c> sets the alert's title and description; <c>emit</c> and
+/// <c>call</c> act on the pipeline itself (a derived event for other rules; another rule list on this event) and
+/// are deterministic, so they run in replay too; every other entry is a side-effect action from the registry
+/// (<c>exec</c>, <c>webhook</c>, <c>log</c> …), handed to the action journal and run exactly once in live mode.
+/// </summary>
+public sealed class RuleActions
+{
+    private readonly string _rule;
+    private Template _title;
+    private Template? _description;
+    private readonly List<Entry> _entries = [];
+
+    private abstract record Entry(int Index);
+    private sealed record EmitEntry(int Index, (string Field, Template Value)[] Fields) : Entry(Index);
+    private sealed record CallEntry(int Index, string List, ConfigNode At) : Entry(Index);
+    private sealed record SideEffect(int Index, IAction Action) : Entry(Index);
+
+    private RuleActions(string rule)
+    {
+        _rule = rule;
+        _title = new Template($"{rule} for {{group}}");
+    }
+
+    /// <summary>Rule lists named by <c>call:</c>, with where they were named (checked once all rules are known).</summary>
+    public IEnumerable<(string List, ConfigNode At)> Calls => _entries.OfType<CallEntry>().Select(c => (c.List, c.At));
+
+    /// <summary>Compiles a rule's <c>then:</c> list; side-effect actions come from the registry.</summary>
+    public static RuleActions Compile(ConfigNode? then, string rule, ComponentContext components)
+    {
+        var actions = new RuleActions(rule);
+        if (then is null || then.IsNull) return actions;
+        var index = 0;
+        foreach (var item in then.Items)
+        {
+            var entries = item.Entries.ToList();
+            if (entries.Count != 1) throw item.Error("each entry of 'then' is one action: '- alert: {...}', '- exec: {...}' …");
+            var (type, body) = entries[0];
+            switch (type)
+            {
+                case "alert":
+                    if (body.IsMapping)
+                    {
+                        if (body.String("title") is { } t) actions._title = new Template(t);
+                        if (body.String("description") is { } d) actions._description = new Template(d);
+                        body.EnsureNoUnknownKeys("alert action");
+                    }
+                    break;
+                case "emit":
+                    actions._entries.Add(new EmitEntry(index, body.Entries.Select(f => (f.Key, new Template(f.Value.AsString()))).ToArray()));
+                    break;
+                case "call":
+                    actions._entries.Add(new CallEntry(index, body.AsString(), body));
+                    break;
+                default:
+                    if (!components.Registry.HasAction(type))
+                        throw body.Error($"unknown action '{type}' (known: alert, emit, call, {string.Join(", ", components.Registry.ActionTypes)})");
+                    actions._entries.Add(new SideEffect(index, components.Registry.CreateAction(type, body, components)));
+                    if (body.IsMapping) body.EnsureNoUnknownKeys($"{type} action");
+                    break;
+            }
+            index++;
+        }
+        return actions;
+    }
+
+    /// <summary>The side-effect action at a <c>then:</c> index (to resume a journaled request after a restart).</summary>
+    public IAction? ActionAt(int index) => _entries.OfType<SideEffect>().FirstOrDefault(s => s.Index == index)?.Action;
+
+    /// <summary>The values templates are filled from: the alert's own (rule, count, first_seen …) and its group.</summary>
+    public static Dictionary<string, string> AlertValues(Alert alert)
+    {
+        var v = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["rule"] = alert.Rule,
+            ["id"] = alert.Id,
+            ["count"] = alert.Count.ToString(CultureInfo.InvariantCulture),
+            ["suppressed"] = alert.Suppressed.ToString(CultureInfo.InvariantCulture),
+            ["first_seen"] = EventTime.Format(alert.FirstSeen),
+            ["last_seen"] = EventTime.Format(alert.LastSeen),
+            ["group"] = string.Join(", ", alert.Group.Select(g => g.Value)),
+        };
+        foreach (var (k, val) in alert.Group) v[k] = val;
+        return v;
+    }
+
+    /// <summary>Fills the alert's title and description.</summary>
+    public void Decorate(Alert alert, Event trigger, Dictionary<string, string> values)
+    {
+        alert.Title = _title.Render(trigger, values);
+        alert.Description = _description?.Render(trigger, values);
+        values["title"] = alert.Title;
+        if (alert.Description is not null) values["description"] = alert.Description;
+    }
+
+    /// <summary>Runs the <c>then:</c> entries after the alert was written.</summary>
+    public void Run(Alert alert, Event trigger, Dictionary<string, string> values, RuleSet.Dispatch dispatch)
+    {
+        if (_entries.Count == 0) return;
+        foreach (var entry in _entries)
+        {
+            switch (entry)
+            {
+                case EmitEntry emit:
+                    dispatch.Emit(Derive(alert, trigger, values, emit));
+                    break;
+                case CallEntry call:
+                    dispatch.Call(trigger, call.List);
+                    break;
+                case SideEffect side:
+                    dispatch.Act(side.Action, side.Index, new ActionRequest(
+                        $"{alert.Rule}|{string.Join(",", alert.Group.Select(g => g.Key + "=" + g.Value))}|{alert.FirstSeen.UtcTicks}|{side.Index}",
+                        alert.Rule, alert, trigger, RequestValues(trigger, values)));
+                    break;
+            }
+        }
+    }
+
+    // Everything a deferred action may need, as text, so a request resumed after a restart renders the same.
+    private static Dictionary<string, string> RequestValues(Event trigger, Dictionary<string, string> values)
+    {
+        var all = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in trigger.Fields) if (!v.IsNull) all[k] = v.ToString();
+        foreach (var (k, v) in values) all[k] = v;
+        return all;
+    }
+
+    private Event Derive(Alert alert, Event trigger, Dictionary<string, string> values, EmitEntry emit)
+    {
+        var e = new Event
+        {
+            Timestamp = alert.LastSeen, Input = "rule:" + _rule, FilePath = trigger.FilePath, Offset = trigger.Offset,
+        };
+        foreach (var (k, v) in alert.Group) e.Set(k, FieldTypes.Auto(k, v));
+        e.Set("rule.name", _rule);
+        e.Set("event.kind", "signal");
+        e.Set("event.count", FieldValue.Long(alert.Count));
+        e.Set("event.start", FieldValue.Timestamp(alert.FirstSeen));
+        e.Set("event.end", FieldValue.Timestamp(alert.LastSeen));
+        foreach (var (field, template) in emit.Fields) e.Set(field, FieldTypes.Auto(field, template.Render(trigger, values)));
+        return e;
+    }
+}
