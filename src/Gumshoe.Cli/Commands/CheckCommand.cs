@@ -16,7 +16,7 @@ public static class CheckCommand
             try
             {
                 var config = GlobalOptions.LoadConfig(r);
-                var rules = RuleSet.Compile(config.Rules, new MetricsRegistry());
+                var rules = RuleSet.Compile(config, new MetricsRegistry());
                 Console.WriteLine($"{config.File}: ok ({config.Inputs.Count} inputs, {config.Parsers.Count} parsers, {config.Enrichers.Count} enrichers, {rules.Rules.Count} rules)");
                 return 0;
             }

@@ -21,8 +21,9 @@ public static class ReplayCommand
         var alertsOut = new Option<string?>("--alerts-out") { Description = "Write each alert to this file as a JSON line" };
         var eventsOut = new Option<string?>("--events-out") { Description = "Write each parsed event to this file as a JSON line" };
         var scoresOut = new Option<string?>("--scores-out") { Description = "Write the verdict on every successful login (analytics: logins) to this file as a JSON line" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where the store lives when rules create decisions or store alerts (default ~/.local/state/gumshoe)" };
         var inputOpt = new Option<string?>("--input") { Description = "Which configured input's parser and time zone to use (default: the only one)" };
-        var cmd = new Command("replay", "Replay log files through the rules as fast as possible, then print a summary") { files, alertsOut, eventsOut, scoresOut, inputOpt };
+        var cmd = new Command("replay", "Replay log files through the rules as fast as possible, then print a summary") { files, alertsOut, eventsOut, scoresOut, inputOpt, dataDir };
         cmd.SetAction(r =>
         {
             using var loggers = GlobalOptions.Logging(r);
@@ -32,7 +33,8 @@ public static class ReplayCommand
             try
             {
                 config = GlobalOptions.LoadConfig(r);
-                rules = RuleSet.Compile(config.Rules, metrics);
+                if (r.GetValue(dataDir) is { } dir) config.Components.Storage.DataDirectory = Path.GetFullPath(dir);
+                rules = RuleSet.Compile(config, metrics);
             }
             catch (ConfigException ex)
             {

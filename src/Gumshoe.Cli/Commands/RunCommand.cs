@@ -56,7 +56,7 @@ public static class RunCommand
                     config.Inputs.Add(new FileTailInput("events-in", new JsonLineParser(), new ParseContext { TimeZone = TimeZoneInfo.Utc },
                         new FileTailOptions { Paths = [Path.GetFullPath(source)] }));
                 }
-                rules = RuleSet.Compile(m == "collect" ? null : config.Rules, metrics);
+                rules = RuleSet.Compile(m == "collect" ? null : config.Rules, metrics, config.Components);
             }
             catch (ConfigException ex)
             {

@@ -60,7 +60,11 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
     {
         var store = new CheckpointStore(options.DataDirectory);
         var checkpoint = store.Load();
-        var pipeline = new EventPipeline(_rules, metrics, loggers.CreateLogger("gumshoe.pipeline")) { Enrichers = config.Enrichers };
+        var pipeline = new EventPipeline(_rules, metrics, loggers.CreateLogger("gumshoe.pipeline"))
+        {
+            Enrichers = config.Enrichers,
+            Analyzers = config.Sections.GetValueOrDefault("analytics") is Analytics.Logins.AnalyticsSection analytics ? analytics.CreateAnalyzers() : [],
+        };
         using var alerts = options.AlertsOut is null ? null : new JsonLinesFile(options.AlertsOut, (long?)checkpoint?["outputs"]?["alerts"]);
         using var events = options.EventsOut is null ? null : new JsonLinesFile(options.EventsOut, (long?)checkpoint?["outputs"]?["events"]);
         pipeline.AlertsOut = alerts;
