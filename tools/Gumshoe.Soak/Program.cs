@@ -33,6 +33,9 @@ public static class Program
         var rng = new Random(o.Seed);
         var sw = Stopwatch.StartNew();
         engine.Start();
+        // lines written before the engine's very first start are not its business: start the clock once it reads
+        writer.WriteBatch(10);
+        engine.WaitForFirstCheckpoint(TimeSpan.FromSeconds(60));
         var killsDone = 0;
         var lineTarget = o.Lines;
         var killEvery = lineTarget / (o.Kills + 1);
@@ -54,15 +57,17 @@ public static class Program
         }
         writer.Close();
         Console.Error.WriteLine($"soak: wrote {writer.Written} lines with {writer.Rotations} rotations ({string.Join(", ", writer.RotationKinds.Select(kv => $"{kv.Key} {kv.Value}"))}) and {killsDone} kills in {sw.Elapsed.TotalSeconds:F0}s; waiting for the engine to catch up");
-        engine.WaitQuiet(alerts, TimeSpan.FromSeconds(o.SettleSeconds));
-        var stopTime = engine.Stop();
-
         // what the rule's replay of every line gives
         var expectedPath = Path.Combine(o.Work, "expected.jsonl");
         var replay = Process.Start(new ProcessStartInfo(o.Gumshoe, ["replay", "-c", o.Config, all, "--alerts-out", expectedPath]) { RedirectStandardError = true })!;
         replay.StandardError.ReadToEnd();
         replay.WaitForExit();
         var expected = Keys(expectedPath);
+        // the engine has caught up once it wrote as many alerts as the replay (or the settle time ran out);
+        // a little longer shows any extra ones
+        engine.WaitForAlerts(alerts, expected.Values.Sum(), TimeSpan.FromSeconds(o.SettleSeconds));
+        Thread.Sleep(2000);
+        var stopTime = engine.Stop();
         var got = Keys(alerts);
         var lost = expected.Keys.Sum(k => Math.Max(0, expected[k] - got.GetValueOrDefault(k)));
         var dup = got.Keys.Sum(k => Math.Max(0, got[k] - expected.GetValueOrDefault(k)));
@@ -112,7 +117,7 @@ public sealed record SoakOptions
     public int Kills { get; init; } = 4;
     public int Rate { get; init; } = 5_000;
     public int Seed { get; init; } = 7;
-    public int SettleSeconds { get; init; } = 60;
+    public int SettleSeconds { get; init; } = 90;
     /// <summary>When set, measures line-to-alert latency for this many seconds instead of soaking.</summary>
     public int LatencySeconds { get; init; }
     public string Gumshoe { get; init; } = Path.GetFullPath("gumshoe");
@@ -279,6 +284,12 @@ public sealed class Engine(SoakOptions o, string input, string alerts, string da
             RedirectStandardError = true, RedirectStandardOutput = true,
         };
         psi.Environment["GUMSHOE_INPUT"] = input;
+        // for diagnosis: every event the engine parsed, to compare with all.log
+        if (Environment.GetEnvironmentVariable("GUMSHOE_SOAK_EVENTS") == "1")
+        {
+            psi.ArgumentList.Add("--events-out");
+            psi.ArgumentList.Add(Path.Combine(Path.GetDirectoryName(alerts)!, "events.jsonl"));
+        }
         var sw = Stopwatch.StartNew();
         _p = Process.Start(psi)!;
         _p.ErrorDataReceived += (_, e) => { if (e.Data is not null && e.Data.Contains("fail", StringComparison.OrdinalIgnoreCase)) Console.Error.WriteLine("engine: " + e.Data); };
@@ -307,18 +318,21 @@ public sealed class Engine(SoakOptions o, string input, string alerts, string da
         _p?.WaitForExit();
     }
 
-    /// <summary>Waits until the alerts file and checkpoint stop changing (the engine caught up).</summary>
-    public void WaitQuiet(string alertsPath, TimeSpan max)
+    /// <summary>Waits until the engine committed its first checkpoint.</summary>
+    public void WaitForFirstCheckpoint(TimeSpan max)
     {
         var sw = Stopwatch.StartNew();
-        var last = (0L, DateTime.MinValue);
-        var stableSince = Stopwatch.StartNew();
+        while (sw.Elapsed < max && !File.Exists(Checkpoint)) Thread.Sleep(20);
+    }
+
+    /// <summary>Waits until the alerts file holds at least <paramref name="count"/> lines, or the time runs out.</summary>
+    public void WaitForAlerts(string alertsPath, int count, TimeSpan max)
+    {
+        var sw = Stopwatch.StartNew();
         while (sw.Elapsed < max)
         {
-            var now = (File.Exists(alertsPath) ? new FileInfo(alertsPath).Length : 0, File.Exists(Checkpoint) ? File.GetLastWriteTimeUtc(Checkpoint) : DateTime.MinValue);
-            if (now != last) { last = now; stableSince.Restart(); }
-            else if (stableSince.Elapsed > TimeSpan.FromSeconds(3)) return;
-            Thread.Sleep(100);
+            if (File.Exists(alertsPath) && File.ReadLines(alertsPath).Count(l => l.Length > 0) >= count) return;
+            Thread.Sleep(200);
         }
     }
 
