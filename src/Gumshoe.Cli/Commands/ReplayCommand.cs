@@ -69,7 +69,31 @@ public static class ReplayCommand
             if (scores is not null)
             {
                 if (!analyzers.OfType<LoginAnalyzer>().Any()) { Console.Error.WriteLine("error: --scores-out needs an 'analytics: logins:' section in the config"); return 2; }
-                foreach (var la in analyzers.OfType<LoginAnalyzer>()) la.Scored += s => scores.WriteLine(s.WriteJson);
+                var scored = false;
+                foreach (var la in analyzers.OfType<LoginAnalyzer>()) la.Scored += s => { scores.WriteLine(s.WriteJson); scored = true; };
+                // every successful authentication event gets a line; one that is not a sign-in (a logout) says so
+                pipeline.EventEnriched += e =>
+                {
+                    if (!scored && e.GetString("event.outcome") == "success" && IsAuthentication(e)
+                        && (e.GetString("gumshoe.user") ?? e.GetString("user.email") ?? e.GetString("user.name")) is { } user)
+                    {
+                        var id = e.GetString("event.id");
+                        var action = e.GetString("event.action") ?? "session end";
+                        scores.WriteLine(w =>
+                        {
+                            w.WriteStartObject();
+                            if (id is null) w.WriteNull("event.id"); else w.WriteString("event.id", id);
+                            w.WriteString("user", user.Trim().ToLowerInvariant());
+                            w.WriteNumber("score", 0);
+                            w.WriteBoolean("flagged", false);
+                            w.WriteStartArray("reasons");
+                            w.WriteStringValue($"not a sign-in ({action}): not scored");
+                            w.WriteEndArray();
+                            w.WriteEndObject();
+                        });
+                    }
+                    scored = false;
+                };
             }
             var sw = Stopwatch.StartNew();
             var runner = new ReplayRunner(pipeline, input.Name, input.Parser, input.ParseContext.TimeZone);
@@ -90,6 +114,12 @@ public static class ReplayCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static bool IsAuthentication(Gumshoe.Engine.Events.Event e)
+    {
+        var c = e.Get("event.category");
+        return c.Kind == Gumshoe.Engine.Events.FieldKind.Array ? c.AsArray().Any(v => v.AsString() == "authentication") : c.AsString() == "authentication";
     }
 
     private static JsonLinesFile Truncated(string path)

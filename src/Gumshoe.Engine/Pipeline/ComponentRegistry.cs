@@ -53,7 +53,7 @@ public sealed class ComponentRegistry
     /// it validates the section at load time and returns its typed options, found later in
     /// <see cref="Config.GumshoeConfig.Sections"/>.
     /// </summary>
-    public ComponentRegistry AddSection(string name, Func<ConfigNode, ComponentContext, object> reader) { _sections.Add(name, reader); return this; }
+    public ComponentRegistry AddSection(string name, Func<ConfigNode, ComponentContext, object> reader) { _sections[name] = reader; return this; } // a host may replace a section reader
 
     /// <summary>Registers an action type usable in a rule's <c>then:</c> list (<c>- webhook: {url: …}</c>).</summary>
     public ComponentRegistry AddAction(string type, Func<ConfigNode, ComponentContext, IAction> factory) { _actions.Add(type, factory); return this; }

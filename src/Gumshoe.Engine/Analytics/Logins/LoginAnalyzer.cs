@@ -70,18 +70,7 @@ public sealed partial class LoginAnalyzer : IAnalyzer
 
     public void Analyze(Event e, Action<Event> finding)
     {
-        if (!IsLogin(e, out var success))
-        {
-            // A successful authentication event that is not a sign-in (a logout, a session end) still gets a verdict
-            // line, so every successful authentication event in a replay is accounted for; it teaches the profile nothing.
-            if (Scored is not null && IsOtherSuccessfulAuthentication(e) && CanonicalUser(e) is { } other)
-                Scored(new LoginScore
-                {
-                    EventId = e.GetString(Ecs.EventId), User = other, Timestamp = e.Timestamp,
-                    Reasons = [$"not a sign-in ({e.GetString(Ecs.EventAction) ?? "session end"}): not scored"],
-                });
-            return;
-        }
+        if (!IsLogin(e, out var success)) return;
         var user = CanonicalUser(e);
         if (user is null) { WithoutUser++; return; }
         var p = _store.Get(user);
@@ -124,9 +113,6 @@ public sealed partial class LoginAnalyzer : IAnalyzer
             default: return false;
         }
     }
-
-    private bool IsOtherSuccessfulAuthentication(Event e) =>
-        _o.Logins is null && e.GetString(Ecs.EventOutcome) == "success" && Has(e.Get(Ecs.EventCategory), "authentication");
 
     private static bool Has(FieldValue v, string value)
     {
