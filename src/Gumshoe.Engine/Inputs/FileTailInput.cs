@@ -40,8 +40,6 @@ public sealed class FileTailInput : IInput
     private readonly List<TailedFile> _files = [];
     private readonly Lock _lock = new();
     private bool _restored;
-    private int _rescan;
-    private long _savedTicks;
     private bool _hadCheckpoint;
 
     public FileTailInput(string name, IParser parser, ParseContext context, FileTailOptions options)
@@ -98,7 +96,7 @@ public sealed class FileTailInput : IInput
                 });
             }
         }
-        return new JsonObject { ["files"] = arr, ["saved"] = DateTime.UtcNow.Ticks };
+        return new JsonObject { ["files"] = arr };
     }
 
     public void Restore(JsonNode? state)
@@ -106,7 +104,6 @@ public sealed class FileTailInput : IInput
         _restored = true;
         if (state?["files"] is not JsonArray files) return;
         _hadCheckpoint = true;
-        _savedTicks = (long?)state["saved"] ?? 0;
         lock (_lock)
         {
             foreach (var f in files)
@@ -140,7 +137,7 @@ public sealed class FileTailInput : IInput
         var nextScan = DateTime.UtcNow;
         while (!cancellationToken.IsCancellationRequested)
         {
-            if (DateTime.UtcNow >= nextScan || Interlocked.Exchange(ref _rescan, 0) == 1)
+            if (DateTime.UtcNow >= nextScan)
             {
                 await reader.ScanAsync(firstScan && !_hadCheckpoint && _options.StartAtEnd, cancellationToken);
                 firstScan = false;
@@ -177,12 +174,10 @@ public sealed class FileTailInput : IInput
                     NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
                 };
                 FileSystemEventHandler poke = (_, _) => { if (wake.CurrentCount == 0) try { wake.Release(); } catch (SemaphoreFullException) { } };
-                // a file appearing, vanishing or renamed is a rotation: look at the globs at once, not at the next scan
-                FileSystemEventHandler rotate = (s, e) => { Interlocked.Exchange(ref _rescan, 1); poke(s, e); };
                 w.Changed += poke;
-                w.Created += rotate;
-                w.Deleted += rotate;
-                w.Renamed += (s, e) => rotate(s, e);
+                w.Created += poke;
+                w.Deleted += poke;
+                w.Renamed += (s, e) => poke(s, e);
                 w.EnableRaisingEvents = true;
                 set.Add(w);
             }
@@ -276,53 +271,6 @@ public sealed class FileTailInput : IInput
                     run.Metrics.Counter("gumshoe_input_errors_total", "input", input.Name, "reason", "file_gone").Add();
                 }
                 lock (input._lock) input._files.Remove(f);
-            }
-            if (input._hadCheckpoint) FindRotatedWhileDown();
-        }
-
-        // A file can be created and rotated away while the engine is down (a restart slower than a rotation): no
-        // checkpoint names it. Rotated siblings of a watched file (auth.log.1, auth.log-20261130, auth.log.2.gz)
-        // that match no known file by identity or fingerprint and were last written after the checkpoint are
-        // read whole, oldest first, before the file at the path.
-        private void FindRotatedWhileDown()
-        {
-            var since = new DateTime(input._savedTicks, DateTimeKind.Utc) - TimeSpan.FromSeconds(2);
-            List<TailedFile> known;
-            lock (input._lock) known = input._files.ToList();
-            var found = new List<(string Path, DateTime Written, bool Gzip)>();
-            foreach (var pattern in Opt.Paths)
-            {
-                if (Glob.HasWildcards(pattern)) continue; // a glob already names every file it wants
-                var dir = Path.GetDirectoryName(pattern);
-                var name = Path.GetFileName(pattern);
-                if (dir is null || !Directory.Exists(dir)) continue;
-                foreach (var candidate in Directory.GetFiles(dir))
-                {
-                    var file = Path.GetFileName(candidate);
-                    if (file.Length <= name.Length || !file.StartsWith(name, StringComparison.Ordinal) || file[name.Length] is not ('.' or '-' or '_')) continue;
-                    var written = File.GetLastWriteTimeUtc(candidate);
-                    if (written < since) continue;
-                    var gzip = candidate.EndsWith(".gz", StringComparison.Ordinal);
-                    if (!gzip && FileIdentity.OfPath(candidate) is { } id && known.Any(k => k.SameIdentity(id))) continue;
-                    if (known.Any(k => k.FingerprintLength > 0 && FingerprintMatches(candidate, k, gzip))) continue;
-                    found.Add((candidate, written, gzip));
-                }
-            }
-            foreach (var (path, written, gzip) in found.OrderBy(f => f.Written))
-            {
-                var (len, fp) = ComputeFingerprint(path, gzip, Opt.FingerprintBytes);
-                if (len <= 0) continue;
-                var id = gzip ? null : FileIdentity.OfPath(path);
-                var t = new TailedFile(input.Name, path, input.ParseContext)
-                {
-                    Device = id?.Device ?? 0, Inode = id?.Inode ?? 0, FingerprintLength = len, Fingerprint = fp,
-                    IsGzip = gzip, AtGlobPath = false,
-                };
-                if (!Open(t)) continue;
-                t.WriteTicks = written.Ticks;
-                lock (input._lock) input._files.Add(t);
-                run.Logger.LogInformation("input {Input}: {Path} was rotated while stopped; reading it whole", input.Name, path);
-                run.Metrics.Counter("gumshoe_input_rotations_total", "input", input.Name, "kind", "while_stopped").Add();
             }
         }
 
@@ -516,13 +464,6 @@ public sealed class FileTailInput : IInput
                     continue;
                 }
                 var match = known.FirstOrDefault(k => k.SameIdentity(id) && !k.IsGzip);
-                if (match is { Closed: true } && match.FingerprintLength > 0 && !FingerprintMatches(path, match, gzip: false))
-                {
-                    // The inode of a deleted file was reused by a new one: the old entry is stale, the file is new.
-                    lock (input._lock) input._files.Remove(match);
-                    known.Remove(match);
-                    match = null;
-                }
                 if (match is not null)
                 {
                     seen.Add(match);
