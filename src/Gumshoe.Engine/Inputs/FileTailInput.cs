@@ -464,6 +464,13 @@ public sealed class FileTailInput : IInput
                     continue;
                 }
                 var match = known.FirstOrDefault(k => k.SameIdentity(id) && !k.IsGzip);
+                if (match is { Closed: true } && match.FingerprintLength > 0 && !FingerprintMatches(path, match, gzip: false))
+                {
+                    // The inode of a deleted file was reused by a new one: the old entry is stale, the file is new.
+                    lock (input._lock) input._files.Remove(match);
+                    known.Remove(match);
+                    match = null;
+                }
                 if (match is not null)
                 {
                     seen.Add(match);
