@@ -5,6 +5,12 @@ using Gumshoe.Engine.Tests.Inputs.Saas.Fakes;
 namespace Gumshoe.Engine.Tests.Inputs.Saas;
 
 /// <summary>The contract of issue 9 end to end: the real CLI, the example config, the fakes, kill -9 and restarts.</summary>
+/// <summary>Runs alone: it starts and kills real processes on timers, which other test classes running in parallel
+/// disturbed (seen in CI: a restart re-read everything once, as if no checkpoint had been committed).</summary>
+[CollectionDefinition(nameof(CollectModeTests), DisableParallelization = true)]
+public sealed class CollectModeCollection;
+
+[Collection(nameof(CollectModeTests))]
 public sealed class CollectModeTests : IDisposable
 {
     private readonly PollerHarness _h = new();
