@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(UsersCommand.Create());
         root.Subcommands.Add(DbCommand.Create());
         root.Subcommands.Add(AlertsCommand.Create());
+        root.Subcommands.Add(ClusterCommand.Create());
         root.Subcommands.Add(TestCommand.Create());
         return root.Parse(args).Invoke();
     }

@@ -1,6 +1,7 @@
 using Gumshoe.Engine.Actions.Notifiers;
 using Gumshoe.Engine.Actions;
 using Gumshoe.Engine.Analytics.Logins;
+using Gumshoe.Engine.Cluster;
 using Gumshoe.Engine.Decisions;
 using Gumshoe.Engine.Enrich;
 using Gumshoe.Engine.Inputs.Saas;
@@ -59,6 +60,7 @@ public static class BuiltInComponents
         r.AddSection("storage", StorageOptions.ReadSection);
         r.AddSection("analytics", AnalyticsSection.Read);
         r.AddSection("actions", ActionJournalOptions.Read);
+        r.AddSection("cluster", ClusterOptions.Read);
         r.AddAction("decision", DecisionAction.Create);
         r.AddAction("slack", SlackNotifier.Create);
         r.AddAction("teams", TeamsNotifier.Create);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
+using Gumshoe.Engine.Cluster;
 using Gumshoe.Engine.Config;
 using Gumshoe.Engine.Decisions;
 using Gumshoe.Engine.Inputs;
@@ -30,10 +31,11 @@ public static class RunCommand
         var listen = new Option<string?>("--listen") { Description = $"Serve the web UI on ADDR:PORT (overrides web.listen; default {WebOptions.DefaultListen} when the config has a web: section)" };
         var mode = new Option<string>("--mode")
         {
-            Description = "all: inputs, rules and outputs; collect: only inputs and parsers, events to --events-out; analyze: rules over the events in --events-in",
+            Description = "all: one process (inputs, rules, actions, web). With a cluster: section: collect (inputs → NATS), analyze (NATS → rules → alerts), "
+                + "respond (alerts → actions), web (the UI over the shared store). Without one: collect writes events to --events-out, analyze reads --events-in",
             DefaultValueFactory = _ => "all",
         };
-        mode.AcceptOnlyFromAmong("all", "collect", "analyze");
+        mode.AcceptOnlyFromAmong("all", "collect", "analyze", "respond", "web");
         var eventsIn = new Option<string?>("--events-in") { Description = "With --mode analyze: the JSON-lines events file a collector writes (followed as it grows)" };
         var cmd = new Command("run", "Run live: tail inputs, correlate, act, serve the web UI; stops cleanly on SIGTERM/Ctrl-C") { alertsOut, eventsOut, dataDir, metricsListen, listen, mode, eventsIn };
         cmd.SetAction(async (r, ct) =>
@@ -43,12 +45,17 @@ public static class RunCommand
             GumshoeConfig config;
             RuleSet rules;
             var metrics = new MetricsRegistry();
+            var m = r.GetValue(mode)!;
+            ClusterOptions? cluster;
             try
             {
                 config = GlobalOptions.LoadConfig(r);
-                var m = r.GetValue(mode);
-                if (m == "collect" && r.GetValue(eventsOut) is null) throw new ConfigException(config.File, 0, 0, "--mode collect forwards events: give --events-out FILE");
-                if (m == "analyze")
+                cluster = m is "all" or "web" ? null : config.Components.Cluster;
+                if (cluster is null && m == "respond") throw new ConfigException(config.File, 0, 0, "--mode respond reads alerts from a cluster: give the config a cluster: section");
+                if (cluster is not null && config.Components.Storage.Options.Type != StorageType.Postgres)
+                    throw new ConfigException(config.File, 0, 0, "a cluster shares alerts, decisions and state in PostgreSQL: set storage: {type: postgres, connection_string: ...}");
+                if (cluster is null && m == "collect" && r.GetValue(eventsOut) is null) throw new ConfigException(config.File, 0, 0, "--mode collect forwards events: give --events-out FILE");
+                if (cluster is null && m == "analyze")
                 {
                     // the collector's events file replaces the configured inputs; its lines are already normalised events
                     var source = r.GetValue(eventsIn) ?? throw new ConfigException(config.File, 0, 0, "--mode analyze reads events: give --events-in FILE");
@@ -63,7 +70,8 @@ public static class RunCommand
                 Console.Error.WriteLine($"error: {ex.Message}");
                 return 2;
             }
-            var web = config.Sections.GetValueOrDefault("web") as WebOptions;
+            var web = cluster is not null && m != "web" ? null : config.Sections.GetValueOrDefault("web") as WebOptions;
+            if (m == "web") web ??= new WebOptions();
             if (r.GetValue(listen) is { } listenText)
             {
                 if (!ListenAddress.TryParse(listenText, out var endpoint))
@@ -84,7 +92,7 @@ public static class RunCommand
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
             GumshoeStore? store = null;
-            if (web is not null || provider.Wanted)
+            if (web is not null || provider.Wanted || m == "web")
             {
                 try { store = await provider.GetAsync(stop.Token); }
                 catch (StorageException ex)
@@ -114,8 +122,22 @@ public static class RunCommand
                 if (password is not null)
                     Console.WriteLine($"first run: sign in as 'admin' with password {password} (also in {Path.Combine(directory, "initial-admin-password")}, readable only by you)");
             }
-            // expiry and the journaled on_apply/on_release effects of decisions
-            var outbox = store is null ? Task.CompletedTask : new OutboxRunner(store, provider.Effects, loggers.CreateLogger("gumshoe.decisions")).RunAsync(TimeSpan.FromSeconds(1), stop.Token);
+            // expiry and the journaled on_apply/on_release effects of decisions (in a cluster: the responders' job)
+            var outbox = store is null || (cluster is not null && m != "respond") ? Task.CompletedTask
+                : new OutboxRunner(store, provider.Effects, loggers.CreateLogger("gumshoe.decisions")).RunAsync(TimeSpan.FromSeconds(1), stop.Token);
+            if (cluster is not null || m == "web")
+            {
+                try { return await RunRoleAsync(m, cluster, config, store!, directory, r.GetValue(eventsOut), metrics, loggers, stop.Token); }
+                finally
+                {
+                    if (app is not null)
+                    {
+                        await app.StopAsync(TimeSpan.FromSeconds(1.5));
+                        await app.DisposeAsync();
+                    }
+                    await outbox;
+                }
+            }
 
             var runner = new LiveRunner(config, rules, new LiveRunOptions
             {
@@ -145,4 +167,60 @@ public static class RunCommand
     }
 
     public static string DefaultDataDirectory() => StoreProvider.DefaultDataDirectory();
+
+    // One role of a scaled-out deployment (or the web UI alone), until stopped.
+    private static async Task<int> RunRoleAsync(string mode, ClusterOptions? cluster, GumshoeConfig config, GumshoeStore store, string directory,
+        string? eventsOut, MetricsRegistry metrics, ILoggerFactory loggers, CancellationToken stop)
+    {
+        var logger = loggers.CreateLogger("gumshoe");
+        if (cluster is null)
+        {
+            logger.LogInformation("serving the web UI only");
+            try { await Task.Delay(Timeout.Infinite, stop); } catch (OperationCanceledException) { }
+            return 0;
+        }
+        ClusterConnection connection;
+        try { connection = await ClusterConnection.OpenAsync(cluster, $"gumshoe-{mode}-{Environment.ProcessId}", loggers.CreateLogger("gumshoe.nats"), stop); }
+        catch (OperationCanceledException) { return 0; }
+        await using var _ = connection;
+        logger.LogInformation("{Mode}: connected to NATS {Server}", mode, connection.Connection.ServerInfo?.Name);
+        switch (mode)
+        {
+            case "collect":
+            {
+                var publisher = new EventPublisher(connection, EventPublisher.StableId(directory), metrics);
+                var published = metrics.Counter("gumshoe_cluster_published_total");
+                using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                var heartbeat = new MemberHeartbeat(store.Cluster, publisher.CollectorId, "collect", cluster.Lease, () => $"published {published.Value}", logger)
+                    .RunAsync(heartbeatStop.Token);
+                var runner = new LiveRunner(config, RuleSet.Compile(null, metrics, config.Components), new LiveRunOptions
+                {
+                    DataDirectory = directory, EventsOut = eventsOut, Forward = publisher, RunAnalytics = false, ReloadRules = false,
+                }, metrics, loggers);
+                logger.LogInformation("collector {Id}: {Inputs} inputs → {Stream} ({Partitions} partitions by {Key})",
+                    publisher.CollectorId, config.Inputs.Count, cluster.EventStream, cluster.Partitions, cluster.PartitionBy.Spec);
+                try { await runner.RunAsync(stop); }
+                finally
+                {
+                    await heartbeatStop.CancelAsync();
+                    await heartbeat;
+                }
+                break;
+            }
+            case "analyze":
+                await new AnalyzerNode(connection, store, config, metrics, loggers).RunAsync(stop);
+                break;
+            case "respond":
+            {
+                var id = $"{Environment.MachineName}-{Environment.ProcessId}";
+                var node = new ResponderNode(connection, config, directory, metrics, loggers);
+                var received = metrics.Counter("gumshoe_cluster_alerts_received_total");
+                await Task.WhenAll(node.RunAsync(stop),
+                    new MemberHeartbeat(store.Cluster, id, ResponderNode.Role, cluster.Lease, () => $"alerts {received.Value}", logger).RunAsync(stop));
+                break;
+            }
+        }
+        logger.LogInformation("{Mode}: stopped", mode);
+        return 0;
+    }
 }

@@ -94,6 +94,21 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Journals a request recorded elsewhere (an analyser's alert, read by a responder): the action is found again by
+    /// rule and <c>then:</c> index and rendered from the recorded values. Like <see cref="Enqueue"/>, it runs after the
+    /// next commit, and a key already known is counted as a duplicate and ignored.
+    /// </summary>
+    public void EnqueueRecorded(string key, string rule, int index, IReadOnlyDictionary<string, string> values)
+    {
+        lock (_lock)
+        {
+            if (_done.Contains(key) || _entries.ContainsKey(key)) { _duplicates.Add(); return; }
+            _entries[key] = new Entry { Key = key, Rule = rule, Index = index, Values = values, State = EntryState.Uncommitted };
+            _unfinished.Set(_entries.Count);
+        }
+    }
+
     /// <summary>The journal for a checkpoint. Requests captured here run once <see cref="Committed"/> is called.</summary>
     public JsonObject Snapshot()
     {

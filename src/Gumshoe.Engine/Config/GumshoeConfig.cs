@@ -10,7 +10,7 @@ namespace Gumshoe.Engine.Config;
 public sealed class GumshoeConfig
 {
     /// <summary>Top-level sections, in the order they are read.</summary>
-    public static readonly string[] SectionNames = ["parsers", "inputs", "enrich", "rules", "analytics", "actions", "storage", "web"];
+    public static readonly string[] SectionNames = ["parsers", "inputs", "enrich", "rules", "analytics", "actions", "storage", "web", "cluster"];
 
     /// <summary>Where config files are looked for when <c>--config</c> is not given.</summary>
     public static IEnumerable<string> DefaultLocations()
@@ -100,7 +100,7 @@ public sealed class GumshoeConfig
             }
         }
         config.Rules = root.Get("rules");
-        foreach (var section in new[] { "analytics", "actions", "storage", "web" })
+        foreach (var section in new[] { "analytics", "actions", "storage", "web", "cluster" })
         {
             if (root.Get(section) is not { IsNull: false } node) continue;
             if (!registry.TryReadSection(section, node, context, out var options))

@@ -223,6 +223,7 @@ public sealed class FileTailInput : IInput
         public LineSplitter? Splitter;
         public ParseContext Context = context;
         public bool SameIdentity(FileIdentity id) => id.Device == Device && id.Inode == Inode;
+        public override string? Identity => $"{Device}:{Inode}";
     }
 
     private sealed class Reader(FileTailInput input, ChannelWriter<RawRecord> output, InputRun run)

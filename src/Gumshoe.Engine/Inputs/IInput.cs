@@ -47,6 +47,9 @@ public class SourceCursor(string input, string? path)
     /// <summary>The file path, for <c>log.file.path</c>; null for network sources.</summary>
     public string? Path { get; set; } = path;
 
+    /// <summary>What identifies the source across renames (a file's device and inode); the path when nothing better is known.</summary>
+    public virtual string? Identity => Path;
+
     /// <summary>End offset of the last record the consumer finished with.</summary>
     public long Acked { get => Volatile.Read(ref _acked); set => Volatile.Write(ref _acked, value); }
 }

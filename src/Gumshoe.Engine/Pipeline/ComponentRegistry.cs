@@ -16,6 +16,9 @@ public sealed class ComponentContext
     /// <summary>The store (decisions, alerts, users …): options from <c>storage:</c>, data directory from the host, opened on first use.</summary>
     public Storage.StoreProvider Storage { get; } = new();
 
+    /// <summary>The <c>cluster:</c> section, when the config scales out over NATS.</summary>
+    public Cluster.ClusterOptions? Cluster { get; set; }
+
     /// <summary>Compiles a rule-style condition node (a chain step's <c>when:</c>) into a predicate; null when conditions are unavailable.</summary>
     public Func<ConfigNode, Func<Events.Event, bool>>? ConditionCompiler { get; set; }
 

@@ -29,6 +29,10 @@ public sealed record LiveRunOptions
     public bool ReloadRules { get; init; } = true;
     /// <summary>How often quiet inputs move the event clock on by wall time (absence windows close).</summary>
     public TimeSpan ClockInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>A collector's stream: every event is forwarded there, and positions commit only once it has them.</summary>
+    public IEventForwarder? Forward { get; init; }
+    /// <summary>Whether the <c>analytics:</c> section runs here (not in a collector: analysers own the per-user state).</summary>
+    public bool RunAnalytics { get; init; } = true;
 }
 
 /// <summary>
@@ -63,7 +67,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         var pipeline = new EventPipeline(_rules, metrics, loggers.CreateLogger("gumshoe.pipeline"))
         {
             Enrichers = config.Enrichers,
-            Analyzers = config.Sections.GetValueOrDefault("analytics") is Analytics.Logins.AnalyticsSection analytics ? analytics.CreateAnalyzers() : [],
+            Analyzers = options.RunAnalytics && config.Sections.GetValueOrDefault("analytics") is Analytics.Logins.AnalyticsSection analytics ? analytics.CreateAnalyzers() : [],
         };
         using var alerts = options.AlertsOut is null ? null : new JsonLinesFile(options.AlertsOut, (long?)checkpoint?["outputs"]?["alerts"]);
         using var events = options.EventsOut is null ? null : new JsonLinesFile(options.EventsOut, (long?)checkpoint?["outputs"]?["events"]);
@@ -110,10 +114,12 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         var sinceCommit = Stopwatch.StartNew();
         var dirty = false;
 
-        bool TryCommit()
+        async Task<bool> TryCommit(CancellationToken ct)
         {
             try
             {
+                // positions may only move past events the stream has acknowledged
+                if (options.Forward is { } forward) await forward.FlushAsync(_rules.Clock, ct);
                 alerts?.FlushToDisk();
                 events?.FlushToDisk();
                 var inputsState = new JsonObject();
@@ -137,7 +143,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 sinceCommit.Restart();
                 return true;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException || (ex is OperationCanceledException && options.Forward is not null))
             {
                 journal.CommitFailed();
                 commitFailures.Add();
@@ -148,6 +154,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         }
 
         var reader = channel.Reader;
+        var lag = TimeSpan.Zero;
+        var turn = Stopwatch.StartNew();
         var sinceClock = Stopwatch.StartNew();
         // actions wait for the commit that holds their alert: commit soon rather than on the next full interval
         var actionCommit = TimeSpan.FromMilliseconds(Math.Min(50, options.CheckpointInterval.TotalMilliseconds));
@@ -158,21 +166,25 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 // Nothing is consumed while checkpoints fail (read-only or full disk): inputs are held back, not lost.
                 if (healthy.Value == 0)
                 {
-                    if (!TryCommit()) { await Task.Delay(1000, stop); continue; }
+                    if (!await TryCommit(stop)) { await Task.Delay(1000, stop); continue; }
                 }
                 if (Interlocked.Exchange(ref _reloadRequested, 0) == 1) { Reload(pipeline, journal); dirty = true; }
-                if (sinceClock.Elapsed >= options.ClockInterval)
+                if (journal.NeedsCommit && sinceCommit.Elapsed >= actionCommit) { await TryCommit(stop); continue; }
+                // too many unfinished actions: hold the input back until they drain
+                if (journal.IsFull) { await Task.Delay(50, stop); continue; }
+                var wait = options.CheckpointInterval - sinceCommit.Elapsed;
+                // the clock moves on by wall time only while the pipeline keeps up: after a stall (a full disk, a broker
+                // failover) the inputs are behind, not quiet, and what they queued meanwhile is not late
+                var stalled = turn.Elapsed > KeepingUp;
+                turn.Restart();
+                if (sinceClock.Elapsed >= options.ClockInterval && ((!stalled && lag < KeepingUp) || !reader.TryPeek(out _)))
                 {
                     sinceClock.Restart();
                     if (_rules.AdvanceWallClock(pipeline)) dirty = true;
                 }
-                if (journal.NeedsCommit && sinceCommit.Elapsed >= actionCommit) { TryCommit(); continue; }
-                // too many unfinished actions: hold the input back until they drain
-                if (journal.IsFull) { await Task.Delay(50, stop); continue; }
-                var wait = options.CheckpointInterval - sinceCommit.Elapsed;
                 if (!reader.TryRead(out var item))
                 {
-                    if (dirty && wait <= TimeSpan.Zero) { TryCommit(); continue; }
+                    if (dirty && wait <= TimeSpan.Zero) { await TryCommit(stop); continue; }
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
                     var nap = dirty ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) : options.CheckpointInterval;
                     if (nap > options.ClockInterval) nap = options.ClockInterval;
@@ -183,12 +195,17 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                     continue;
                 }
                 var (input, record) = item;
+                lag = DateTimeOffset.UtcNow - record.Received;
                 var e = pipeline.Parse(input, record);
-                if (e is not null) pipeline.Handle(e);
+                if (e is not null)
+                {
+                    pipeline.Handle(e);
+                    if (options.Forward is { } forward) await forward.ForwardAsync(e, record, stop);
+                }
                 record.Source.Acked = record.EndOffset;
                 lines.Add();
                 dirty = true;
-                if (sinceCommit.Elapsed >= options.CheckpointInterval) TryCommit();
+                if (sinceCommit.Elapsed >= options.CheckpointInterval) await TryCommit(stop);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
@@ -198,9 +215,13 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
             try { await Task.WhenAll(inputTasks).WaitAsync(TimeSpan.FromSeconds(3)); }
             catch (Exception ex) when (ex is TimeoutException or OperationCanceledException) { }
             // records still queued were never acknowledged: the next start reads them again
-            if (!TryCommit()) _logger.LogError("stopped without a final checkpoint; the next start resumes from the previous one");
+            using var finalFlush = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            if (!await TryCommit(finalFlush.Token)) _logger.LogError("stopped without a final checkpoint; the next start resumes from the previous one");
         }
     }
+
+    // a record handled this soon after it was read means the pipeline is not behind
+    private static readonly TimeSpan KeepingUp = TimeSpan.FromMilliseconds(200);
 
     private FileSystemWatcher? WatchConfig()
     {

@@ -203,6 +203,22 @@ public sealed class RuleSet
             var quiet = now - c.ArrivalWall;
             if (quiet >= TimeSpan.TicksPerSecond) c.Advanced = Math.Max(c.Advanced, c.Newest + quiet);
         }
+        return Moved(sink);
+    }
+
+    /// <summary>
+    /// Moves every input's clock on to at least <paramref name="watermark"/> (an analyser: the slowest collector's
+    /// event clock), closing the windows it passes. Returns whether the clock moved.
+    /// </summary>
+    public bool AdvanceClockTo(DateTimeOffset watermark, IAlertSink sink)
+    {
+        var t = watermark.UtcTicks;
+        foreach (var c in _inputs.Values) c.Advanced = Math.Max(c.Advanced, t);
+        return Moved(sink);
+    }
+
+    private bool Moved(IAlertSink sink)
+    {
         if (!Recompute()) return false;
         var clock = Clock;
         foreach (var r in _rules) r.Rule.AdvanceClock(clock, r.Outlet.With(sink, 0));

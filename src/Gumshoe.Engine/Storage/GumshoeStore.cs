@@ -19,6 +19,7 @@ public sealed class GumshoeStore : IAsyncDisposable
         Decisions = new DecisionStore(db, Audit, Outbox, clock, options.Allow);
         State = new StateStore(db, clock);
         Users = new UserStore(db, clock);
+        Cluster = new ClusterStore(db, clock);
         Retention = new RetentionSweep(db, options.Retention, clock);
     }
 
@@ -31,6 +32,8 @@ public sealed class GumshoeStore : IAsyncDisposable
     public DecisionStore Decisions { get; }
     public StateStore State { get; }
     public UserStore Users { get; }
+    /// <summary>Membership, leases and snapshots of a scaled-out deployment.</summary>
+    public ClusterStore Cluster { get; }
     public RetentionSweep Retention { get; }
 
     /// <summary>Opens the configured backend and applies pending migrations.</summary>

@@ -83,6 +83,23 @@ public static class Migrations
               token_hash TEXT NOT NULL UNIQUE, label TEXT, created_at BIGINT NOT NULL, last_used_at BIGINT)
             """,
         ]),
+        new(2, "cluster membership, partition leases and snapshots",
+        [
+            """
+            CREATE TABLE cluster_members (
+              id TEXT PRIMARY KEY, role TEXT NOT NULL, host TEXT NOT NULL, started_at BIGINT NOT NULL,
+              heartbeat_at BIGINT NOT NULL, info TEXT)
+            """,
+            // epoch grows with every change of owner: a snapshot is written only under the epoch that holds the lease
+            """
+            CREATE TABLE cluster_leases (
+              part INTEGER PRIMARY KEY, owner TEXT, epoch BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE cluster_snapshots (
+              part INTEGER PRIMARY KEY, seq BIGINT NOT NULL, epoch BIGINT NOT NULL, state TEXT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+        ]),
     ];
 
     /// <summary>The newest schema version this build knows.</summary>
