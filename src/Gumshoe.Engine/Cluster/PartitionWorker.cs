@@ -216,11 +216,9 @@ public sealed class PartitionWorker(int partition, long epoch, string owner, Clu
 
     private async Task PublishAlertsAsync(CancellationToken ct)
     {
-        foreach (var (alert, actions) in _alerts)
-        {
-            await store.Alerts.AddAsync(alert, ct: ct);
-            await connection.PublishAsync(_options.AlertSubject, AlertMessage(alert, actions), alert.Id, null, ct);
-        }
+        // stored first (idempotent by id), then published together: responders never see an alert the store lacks
+        foreach (var (alert, _) in _alerts) await store.Alerts.AddAsync(alert, ct: ct);
+        await Task.WhenAll(_alerts.Select(a => connection.PublishAsync(_options.AlertSubject, AlertMessage(a.Alert, a.Actions), a.Alert.Id, null, ct)));
         _alerts.Clear();
     }
 
