@@ -24,13 +24,24 @@ public static class ParseCommand
 
     private sealed record Block(List<(string Text, long Offset, LineProblem Problems)> Lines);
 
+    /// <summary>What one block gave; reused once written (a block's JSON buffer would otherwise be a new large object each time).</summary>
     private sealed class BlockResult
     {
         public readonly ArrayBufferWriter<byte> Json = new(1 << 20);
         public long Matched, Unmatched, Failed, Dropped;
         public readonly Dictionary<string, long> Reasons = [];
         public readonly List<string> UnmatchedLines = [];
+
+        public void Reset()
+        {
+            Json.ResetWrittenCount();
+            Matched = Unmatched = Failed = Dropped = 0;
+            Reasons.Clear();
+            UnmatchedLines.Clear();
+        }
     }
+
+    private static readonly ConcurrentBag<BlockResult> FreeResults = [];
 
     public static Command Create()
     {
@@ -69,6 +80,8 @@ public static class ParseCommand
                     dropped += res.Dropped;
                     foreach (var (k, v) in res.Reasons) reasons[k] = reasons.GetValueOrDefault(k) + v;
                     foreach (var u in res.UnmatchedLines) Console.Error.WriteLine(u);
+                    res.Reset();
+                    FreeResults.Add(res);
                 }
             }
             stdout.Flush();
@@ -98,7 +111,7 @@ public static class ParseCommand
 
     private static BlockResult Process(Block block, IParser parser, ParseContext context, string? path, DateTimeOffset fallback, bool keepUnmatched)
     {
-        var res = new BlockResult();
+        var res = FreeResults.TryTake(out var free) ? free : new BlockResult();
         using var json = new Utf8JsonWriter(res.Json, JsonOptions);
         foreach (var (text, offset, problems) in block.Lines)
         {
