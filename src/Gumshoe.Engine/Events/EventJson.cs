@@ -82,7 +82,8 @@ public static class EventJson
     }
 
     [ThreadStatic] private static FieldPath?[]? _recentPaths;
-    [ThreadStatic] private static Shape?[]? _shapes;
+    [ThreadStatic] private static Dictionary<int, Shape>? _shapes;
+    private const int MaxCachedShapes = 4096;
 
     private enum StepKind : byte { Value, FlatValue, StartObject, EndObject }
 
@@ -117,14 +118,14 @@ public static class EventJson
     {
         var hash = fields.Length;
         foreach (var f in fields) hash = HashCode.Combine(hash, RuntimeHelpers.GetHashCode(f.Path));
-        var shapes = _shapes ??= new Shape?[64];
-        var slot = hash & (shapes.Length - 1);
-        if (shapes[slot] is { } known && known.Paths.Length == fields.Length)
+        var shapes = _shapes ??= new Dictionary<int, Shape>();
+        if (shapes.TryGetValue(hash, out var known) && known.Paths.Length == fields.Length)
         {
             var same = true;
             for (var i = 0; i < fields.Length && same; i++) same = ReferenceEquals(known.Paths[i], fields[i].Path);
             if (same) return known;
         }
+        if (shapes.Count >= MaxCachedShapes) shapes.Clear(); // shapes of JSON inputs are unbounded
         var paths = new FieldPath[fields.Length];
         for (var i = 0; i < fields.Length; i++) paths[i] = fields[i].Path;
         var order = new int[fields.Length];
@@ -134,7 +135,7 @@ public static class EventJson
         var plan = new List<Step>();
         PlanRange(plan, paths, order, 0);
         var shape = new Shape(paths, [.. plan]);
-        shapes[slot] = shape;
+        shapes[hash] = shape;
         return shape;
     }
 
