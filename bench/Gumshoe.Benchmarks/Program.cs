@@ -58,9 +58,10 @@ public static class Program
                 var sw = Stopwatch.StartNew();
                 var gc0 = GC.CollectionCount(0);
                 var alloc0 = GC.GetTotalAllocatedBytes();
+                var pause0 = GC.GetTotalPauseDuration();
                 runner.Run([file]);
                 Console.WriteLine($"replay prefilter={prefilter,-5} {sw.Elapsed.TotalMilliseconds,8:F0} ms  {runner.Events} events, {runner.Skipped} skipped, "
-                    + $"{metrics.Counter("gumshoe_alerts_total").Value} alerts  {(GC.GetTotalAllocatedBytes() - alloc0) / runner.Events} B/line  gc0={GC.CollectionCount(0) - gc0}");
+                    + $"{metrics.Counter("gumshoe_alerts_total").Value} alerts  {(GC.GetTotalAllocatedBytes() - alloc0) / runner.Events} B/line  gc0={GC.CollectionCount(0) - gc0} gc paused {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms");
             }
         }
         return 0;

@@ -43,28 +43,39 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         var streams = new List<IEnumerator<Item>>();
         long bytes = 0;
         foreach (var f in files) streams.Add(Parse(f, prefilter, b => bytes += b).GetEnumerator());
-        var heads = new PriorityQueue<int, (DateTimeOffset, int)>();
-        for (var i = 0; i < streams.Count; i++)
-            if (streams[i].MoveNext()) heads.Enqueue(i, (streams[i].Current.Timestamp, i));
-        long n = 0;
-        while (heads.TryDequeue(out var i, out _))
+        if (streams.Count == 1)
         {
-            var item = streams[i].Current;
-            if (item.Event is { } e) pipeline.Handle(e);
-            else
+            // one file: nothing to merge
+            var only = streams[0];
+            while (only.MoveNext()) Handle(only.Current, ref bytes, cancellationToken);
+        }
+        else
+        {
+            var heads = new PriorityQueue<int, (DateTimeOffset, int)>();
+            for (var i = 0; i < streams.Count; i++)
+                if (streams[i].MoveNext()) heads.Enqueue(i, (streams[i].Current.Timestamp, i));
+            while (heads.TryDequeue(out var i, out _))
             {
-                pipeline.HandleUnmatchable(inputName, parser, item.Timestamp);
-                Skipped++;
+                Handle(streams[i].Current, ref bytes, cancellationToken);
+                if (streams[i].MoveNext()) heads.Enqueue(i, (streams[i].Current.Timestamp, i));
             }
-            Events++;
-            if ((++n & 0xFFFF) == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                Progress?.Invoke(bytes);
-            }
-            if (streams[i].MoveNext()) heads.Enqueue(i, (streams[i].Current.Timestamp, i));
         }
         Progress?.Invoke(bytes);
+    }
+
+    private void Handle(Item item, ref long bytes, CancellationToken cancellationToken)
+    {
+        if (item.Event is { } e) pipeline.Handle(e);
+        else
+        {
+            pipeline.HandleUnmatchable(inputName, parser, item.Timestamp);
+            Skipped++;
+        }
+        if ((++Events & 0xFFFF) == 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Progress?.Invoke(bytes);
+        }
     }
 
     // Conservative: any doubt (something besides rules sees events, a parser that cannot tell) means no prefilter.
