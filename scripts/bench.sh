@@ -41,6 +41,8 @@ for w in ${what[*]}; do
     replay|all)
       r=$(best ./gumshoe replay -c examples/ssh-bruteforce.yml "$log" --alerts-out "$out/alerts.jsonl")
       echo "gumshoe replay ssh-bruteforce ${r% *} s  ${r#* } KB   ratio $(awk -v a="${r% *}" -v b="${g% *}" 'BEGIN{printf "%.1f", a/b}')x grep   alerts $(wc -l <"$out/alerts.jsonl")"
+      n=$(best ./gumshoe replay -c examples/ssh-bruteforce.yml "$log" --alerts-out "$out/alerts-no-prefilter.jsonl" --no-prefilter)
+      echo "  same, --no-prefilter        ${n% *} s  ${n#* } KB   ratio $(awk -v a="${n% *}" -v b="${g% *}" 'BEGIN{printf "%.1f", a/b}')x grep   alerts identical: $(cmp -s "$out/alerts.jsonl" "$out/alerts-no-prefilter.jsonl" && echo yes || echo NO)"
       if ! command -v sec >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sec >/dev/null; fi
       cat >"$out/sec.conf" <<'SEC'
 type=SingleWithThreshold

@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Parsers;
@@ -107,26 +105,25 @@ public static class ParseCommand
         if (block.Count > 0) yield return new Block(block);
     }
 
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
     private static BlockResult Process(Block block, IParser parser, ParseContext context, string? path, DateTimeOffset fallback, bool keepUnmatched)
     {
         var res = FreeResults.TryTake(out var free) ? free : new BlockResult();
-        using var json = new Utf8JsonWriter(res.Json, JsonOptions);
+        var e = new Event();
         foreach (var (text, offset, problems) in block.Lines)
         {
             if (problems != LineProblem.None)
                 foreach (var p in LineProblems.Reasons(problems)) res.Reasons[p] = res.Reasons.GetValueOrDefault(p) + 1;
-            var e = new Event { Original = text, FilePath = path, Offset = offset, Input = "parse", Timestamp = fallback };
+            // written and forgotten before the next line: one event serves the block
+            e.Reset();
+            (e.Original, e.FilePath, e.Offset, e.Input, e.Timestamp) = (text, path, offset, "parse", fallback);
             var outcome = parser.Parse(text, e, context);
             switch (outcome.Status)
             {
                 case ParseStatus.Matched:
                     res.Matched++;
-                    EventJson.Write(json, e);
-                    json.Flush();
+                    EventJson.WriteUtf8(res.Json, e);
                     res.Json.Write("\n"u8);
-                    json.Reset();
                     break;
                 case ParseStatus.Unmatched:
                     res.Unmatched++;

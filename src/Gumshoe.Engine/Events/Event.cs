@@ -141,6 +141,20 @@ public sealed class Event
     /// <summary>Number of dictionary fields set so far (not counting the fixed ones).</summary>
     public int FieldCount => _fields.Count;
 
+    /// <summary>
+    /// Forgets everything, keeping the field table's room: for a caller that handles one line at a time and keeps
+    /// no event past it (<c>parse</c>), one instance serves every line.
+    /// </summary>
+    public void Reset()
+    {
+        _fields.Clear();
+        _deferred = null;
+        Timestamp = default;
+        Original = FilePath = null;
+        Offset = -1;
+        Input = "";
+    }
+
     /// <summary>A shallow copy with the same fields.</summary>
     public Event Clone()
     {

@@ -1,6 +1,9 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -46,15 +49,8 @@ public static class EventJson
     /// </remarks>
     public static void Write(Utf8JsonWriter w, Event e)
     {
-        e.Expand();
-        var fields = _scratch ??= new (FieldPath, FieldValue)[64];
-        var n = 0;
-        Add(ref fields, ref n, Ecs.Timestamp, FieldValue.Timestamp(e.Timestamp));
-        foreach (var kv in e.Stored) Add(ref fields, ref n, kv.Key, kv.Value);
-        if (e.FilePath is not null) Add(ref fields, ref n, Ecs.LogFilePath, FieldValue.String(e.FilePath));
-        if (e.Offset >= 0) Add(ref fields, ref n, Ecs.LogOffset, FieldValue.Long(e.Offset));
-        if (e.Original is not null) Add(ref fields, ref n, Ecs.EventOriginal, FieldValue.String(e.Original));
-        _scratch = fields;
+        var n = Collect(e);
+        var fields = _scratch!;
         w.WriteStartObject();
         foreach (var step in ShapeOf(fields.AsSpan(0, n)).Plan)
         {
@@ -81,6 +77,166 @@ public static class EventJson
         fields.AsSpan(0, n).Clear();
     }
 
+    // Every field, the fixed ones included, into the per-thread scratch array; returns how many.
+    private static int Collect(Event e)
+    {
+        e.Expand();
+        var fields = _scratch ??= new (FieldPath, FieldValue)[64];
+        var n = 0;
+        Add(ref fields, ref n, Ecs.Timestamp, FieldValue.Timestamp(e.Timestamp));
+        foreach (var kv in e.Stored) Add(ref fields, ref n, kv.Key, kv.Value);
+        if (e.FilePath is not null) Add(ref fields, ref n, Ecs.LogFilePath, FieldValue.String(e.FilePath));
+        if (e.Offset >= 0) Add(ref fields, ref n, Ecs.LogOffset, FieldValue.Long(e.Offset));
+        if (e.Original is not null) Add(ref fields, ref n, Ecs.EventOriginal, FieldValue.String(e.Original));
+        _scratch = fields;
+        return n;
+    }
+
+    /// <summary>
+    /// Writes an event as <see cref="Write(Utf8JsonWriter, Event)"/> does to a writer with
+    /// <see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/> and no indentation, byte for byte, but straight as
+    /// UTF-8: a shape's names and punctuation are written as one precomputed run of bytes between two values, and
+    /// plain values (strings that need no escaping, integers, booleans, addresses) without a JSON writer.
+    /// </summary>
+    public static void WriteUtf8(IBufferWriter<byte> output, Event e)
+    {
+        var n = Collect(e);
+        var fields = _scratch!;
+        var shape = ShapeOf(fields.AsSpan(0, n));
+        var raw = shape.Raw ??= RawPlan.Of(shape.Plan);
+        for (var i = 0; i < raw.Fields.Length; i++)
+        {
+            output.Write(raw.Literals[i]);
+            WriteValueUtf8(output, fields[raw.Fields[i]].Value);
+        }
+        output.Write(raw.Literals[^1]);
+        fields.AsSpan(0, n).Clear();
+    }
+
+    /// <summary>A shape's plan as UTF-8: <see cref="Literals"/> (one more than values) around the values of <see cref="Fields"/>.</summary>
+    private sealed class RawPlan(byte[][] literals, int[] fields)
+    {
+        public readonly byte[][] Literals = literals;
+        public readonly int[] Fields = fields;
+
+        public static RawPlan Of(Step[] plan)
+        {
+            var literals = new List<byte[]>();
+            var fields = new List<int>();
+            var text = new ArrayBufferWriter<byte>();
+            var first = new Stack<bool>();
+            text.Write("{"u8);
+            first.Push(true);
+            void Name(ReadOnlySpan<byte> encoded)
+            {
+                if (!first.Pop()) text.Write(","u8);
+                first.Push(false);
+                text.Write("\""u8);
+                text.Write(encoded);
+                text.Write("\":"u8);
+            }
+            foreach (var step in plan)
+            {
+                switch (step.Kind)
+                {
+                    case StepKind.Value or StepKind.FlatValue:
+                        Name(step.Kind == StepKind.Value ? step.Name.EncodedUtf8Bytes : JsonEncodedText.Encode(step.FlatName!, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
+                        literals.Add(text.WrittenSpan.ToArray());
+                        fields.Add(step.Field);
+                        text.ResetWrittenCount();
+                        break;
+                    case StepKind.StartObject:
+                        Name(step.Name.EncodedUtf8Bytes);
+                        text.Write("{"u8);
+                        first.Push(true);
+                        break;
+                    case StepKind.EndObject:
+                        text.Write("}"u8);
+                        first.Pop();
+                        break;
+                }
+            }
+            text.Write("}"u8);
+            literals.Add(text.WrittenSpan.ToArray());
+            return new RawPlan([.. literals], [.. fields]);
+        }
+    }
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? _valueBuffer;
+    [ThreadStatic] private static Utf8JsonWriter? _valueWriter;
+    [ThreadStatic] private static long _lastStampTicks;
+    [ThreadStatic] private static byte[]? _lastStamp;
+    private static readonly JsonWriterOptions RelaxedOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    private static void WriteValueUtf8(IBufferWriter<byte> output, FieldValue v)
+    {
+        switch (v.Kind)
+        {
+            case FieldKind.Null: output.Write("null"u8); return;
+            case FieldKind.Bool: output.Write(v.AsBool() ? "true"u8 : "false"u8); return;
+            case FieldKind.Long:
+            {
+                var span = output.GetSpan(24);
+                v.AsLong().TryFormat(span, out var written, default, CultureInfo.InvariantCulture);
+                output.Advance(written);
+                return;
+            }
+            case FieldKind.String when WriteQuoted(output, v.AsString()):
+                return;
+            case FieldKind.Ip:
+            {
+                var span = output.GetSpan(66);
+                if (v.AsIp()!.TryFormat(span[1..], out var written)
+                    && JavaScriptEncoder.UnsafeRelaxedJsonEscaping.FindFirstCharacterToEncodeUtf8(span.Slice(1, written)) < 0)
+                {
+                    span[0] = (byte)'"';
+                    span[written + 1] = (byte)'"';
+                    output.Advance(written + 2);
+                    return;
+                }
+                break;
+            }
+            case FieldKind.Timestamp:
+            {
+                // consecutive events mostly share their second: the last stamp's bytes are kept
+                var ticks = v.AsTimestamp().UtcTicks;
+                if (_lastStamp is null || ticks != _lastStampTicks)
+                {
+                    _lastStamp = WrittenByWriter(v).ToArray();
+                    _lastStampTicks = ticks;
+                }
+                output.Write(_lastStamp);
+                return;
+            }
+        }
+        output.Write(WrittenByWriter(v));
+    }
+
+    // A string that needs no escaping is its UTF-8 between quotes; false when it needs escaping.
+    private static unsafe bool WriteQuoted(IBufferWriter<byte> output, string s)
+    {
+        fixed (char* chars = s)
+            if (JavaScriptEncoder.UnsafeRelaxedJsonEscaping.FindFirstCharacterToEncode(chars, s.Length) >= 0) return false;
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(s.Length) + 2);
+        span[0] = (byte)'"';
+        var written = Encoding.UTF8.GetBytes(s, span[1..]);
+        span[written + 1] = (byte)'"';
+        output.Advance(written + 2);
+        return true;
+    }
+
+    // Anything else: what the JSON writer makes of the value on its own.
+    private static ReadOnlySpan<byte> WrittenByWriter(FieldValue v)
+    {
+        var buffer = _valueBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var w = _valueWriter ??= new Utf8JsonWriter(buffer, RelaxedOptions);
+        w.Reset(buffer);
+        WriteValue(w, v);
+        w.Flush();
+        return buffer.WrittenSpan;
+    }
+
     [ThreadStatic] private static FieldPath?[]? _recentPaths;
     [ThreadStatic] private static Dictionary<int, Shape>? _shapes;
     private const int MaxCachedShapes = 4096;
@@ -95,6 +251,7 @@ public static class EventJson
     {
         public readonly FieldPath[] Paths = paths;
         public readonly Step[] Plan = plan;
+        public RawPlan? Raw;
     }
 
     private static void Add(ref (FieldPath, FieldValue)[] fields, ref int n, string name, FieldValue value)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -66,5 +67,41 @@ public sealed class EventJsonTests
         b.Remove(Ecs.UserName);
         b.Set(new string("user.name".AsSpan()), "bob");
         Assert.Equal(Json(a), Json(b));
+    }
+
+    public static TheoryData<string> Tricky => new()
+    {
+        "plain ascii", "quote \" and backslash \\", "tab\tnewline\n", "naïve café", "emoji 😀", "lone \ud800 surrogate",
+        "<html> & 'single'", "control \u0001", "", "line\u2028separator",
+    };
+
+    [Theory]
+    [MemberData(nameof(Tricky))]
+    public void TheUtf8WriterWritesWhatTheJsonWriterWrites(string text)
+    {
+        var e = Login("bob", "fe80::1%2", 22);
+        e.Set("message", text);
+        e.Set("user", text);                       // a value that is also a prefix of other names
+        e.Set(text.Length > 0 && !text.Contains('\u0001') ? "labels." + text : "labels.x", text);
+        e.Set("ratio", FieldValue.Double(0.1));
+        e.Set("nan", FieldValue.Double(double.NaN));
+        e.Set("ok", FieldValue.Bool(false));
+        e.Set("nothing", FieldValue.Null);
+        e.Set("negative", FieldValue.Long(long.MinValue));
+        e.Set("tags", FieldValue.Array([FieldValue.String(text), FieldValue.Long(1)]));
+        e.Set("nested", FieldValue.Object(new Dictionary<string, FieldValue>(StringComparer.Ordinal) { ["k" + text] = FieldValue.String(text) }));
+        e.Set("when", FieldValue.Timestamp(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero).AddTicks(1234500)));
+        e.Original = text;
+
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true }))
+            EventJson.Write(w, e);
+        for (var round = 0; round < 2; round++) // the second round uses the remembered shape and stamp
+        {
+            var utf8 = new ArrayBufferWriter<byte>();
+            EventJson.WriteUtf8(utf8, e);
+            Assert.Equal(Encoding.UTF8.GetString(buffer.ToArray()), Encoding.UTF8.GetString(utf8.WrittenSpan));
+            Assert.True(buffer.ToArray().AsSpan().SequenceEqual(utf8.WrittenSpan));
+        }
     }
 }
