@@ -105,7 +105,6 @@ public static class ParseCommand
         if (block.Count > 0) yield return new Block(block);
     }
 
-
     private static BlockResult Process(Block block, IParser parser, ParseContext context, string? path, DateTimeOffset fallback, bool keepUnmatched)
     {
         var res = FreeResults.TryTake(out var free) ? free : new BlockResult();
