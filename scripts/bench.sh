@@ -18,10 +18,10 @@ fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "log: $log ($(wc -c <"$log") bytes, $(wc -l <"$log") lines)"
 
-best() {  # best of 3: "seconds maxrss_kb"
+best() {  # best of 3: "seconds maxrss_kb"; stdout to $sink (default /dev/null)
   local b=""
   for _ in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/stderr.txt" || { cat "$out/stderr.txt" >&2; return 1; }
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >"${sink:-/dev/null}" 2>"$out/stderr.txt" || { cat "$out/stderr.txt" >&2; return 1; }
     local t; t=$(cat "$out/time.txt")
     if [ -z "$b" ] || awk -v a="${t%% *}" -v c="${b%% *}" 'BEGIN{exit !(a<c)}'; then b="$t"; fi
   done
@@ -29,9 +29,14 @@ best() {  # best of 3: "seconds maxrss_kb"
 }
 
 for w in ${what[*]}; do
+  case "$w" in parse|replay|soak|latency|all) ;; *) echo "unknown benchmark $w" >&2; exit 2 ;; esac
+done
+
+for w in ${what[*]}; do
   case "$w" in
     parse|replay|all)
-      g=$(best grep -cE 'sshd\[[0-9]+\]: (Failed password|Invalid user)' "$log")
+      # to a file: GNU grep stops at the first match when its output is /dev/null
+      g=$(sink="$out/grep-count.txt" best grep -cE 'sshd\[[0-9]+\]: (Failed password|Invalid user)' "$log")
       echo "grep -cE                      ${g% *} s  ${g#* } KB"
       ;;&
     parse|all)
@@ -41,6 +46,8 @@ for w in ${what[*]}; do
     replay|all)
       r=$(best ./gumshoe replay -c examples/ssh-bruteforce.yml "$log" --alerts-out "$out/alerts.jsonl")
       echo "gumshoe replay ssh-bruteforce ${r% *} s  ${r#* } KB   ratio $(awk -v a="${r% *}" -v b="${g% *}" 'BEGIN{printf "%.1f", a/b}')x grep   alerts $(wc -l <"$out/alerts.jsonl")"
+      n=$(best ./gumshoe replay -c examples/ssh-bruteforce.yml "$log" --alerts-out "$out/alerts-no-prefilter.jsonl" --no-prefilter)
+      echo "  same, --no-prefilter        ${n% *} s  ${n#* } KB   ratio $(awk -v a="${n% *}" -v b="${g% *}" 'BEGIN{printf "%.1f", a/b}')x grep   alerts identical: $(cmp -s "$out/alerts.jsonl" "$out/alerts-no-prefilter.jsonl" && echo yes || echo NO)"
       if ! command -v sec >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sec >/dev/null; fi
       cat >"$out/sec.conf" <<'SEC'
 type=SingleWithThreshold
@@ -62,6 +69,5 @@ SEC
         dotnet run --project tools/Gumshoe.Soak -c Release -- --latency 30 --rate "$rate" --work "$out/latency"
       done
       ;;
-    *) echo "unknown benchmark $w" >&2; exit 2 ;;
   esac
 done

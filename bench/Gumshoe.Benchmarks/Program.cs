@@ -1,18 +1,28 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Gumshoe.Engine;
+using Gumshoe.Engine.Config;
 using Gumshoe.Engine.Events;
+using Gumshoe.Engine.Metrics;
+using Gumshoe.Engine.Pipeline;
+using Gumshoe.Engine.Rules;
+using Microsoft.Extensions.Logging.Abstractions;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Parsers.Packs;
 
 namespace Gumshoe.Benchmarks;
 
-/// <summary>Phase timings of the hot paths on a log file: <c>parse-phases FILE</c>.</summary>
+/// <summary>
+/// Phase timings of the hot paths on a log file: <c>parse-phases FILE</c>, and <c>replay-phases FILE CONFIG</c>
+/// (a replay with and without the raw-line prefilter, in process, after a warm-up round).
+/// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args.Length < 2 || args[0] != "parse-phases") { Console.Error.WriteLine("usage: parse-phases FILE"); return 2; }
+        if (args.Length == 3 && args[0] == "replay-phases") return ReplayPhases(args[1], args[2]);
+        if (args.Length < 2 || args[0] != "parse-phases") { Console.Error.WriteLine("usage: parse-phases FILE | replay-phases FILE CONFIG"); return 2; }
         var file = args[1];
         for (var round = 0; round < 2; round++)
         {
@@ -30,6 +40,29 @@ public static class Program
                 sink.Flush();
                 sink.Reset();
             });
+        }
+        return 0;
+    }
+
+    private static int ReplayPhases(string file, string configPath)
+    {
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var prefilter in new[] { false, true })
+            {
+                var config = GumshoeConfig.Load(configPath, BuiltInComponents.Create(), _ => null);
+                var metrics = new MetricsRegistry();
+                var pipeline = new EventPipeline(RuleSet.Compile(config, metrics), metrics, NullLogger.Instance);
+                var input = config.Inputs[0];
+                var runner = new ReplayRunner(pipeline, input.Name, input.Parser, input.ParseContext.TimeZone) { Prefilter = prefilter };
+                var sw = Stopwatch.StartNew();
+                var gc0 = GC.CollectionCount(0);
+                var alloc0 = GC.GetTotalAllocatedBytes();
+                var pause0 = GC.GetTotalPauseDuration();
+                runner.Run([file]);
+                Console.WriteLine($"replay prefilter={prefilter,-5} {sw.Elapsed.TotalMilliseconds,8:F0} ms  {runner.Events} events, {runner.Skipped} skipped, "
+                    + $"{metrics.Counter("gumshoe_alerts_total").Value} alerts  {(GC.GetTotalAllocatedBytes() - alloc0) / runner.Events} B/line  gc0={GC.CollectionCount(0) - gc0} gc paused {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms");
+            }
         }
         return 0;
     }

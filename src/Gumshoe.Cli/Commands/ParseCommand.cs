@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Parsers;
@@ -24,13 +22,24 @@ public static class ParseCommand
 
     private sealed record Block(List<(string Text, long Offset, LineProblem Problems)> Lines);
 
+    /// <summary>What one block gave; reused once written (a block's JSON buffer would otherwise be a new large object each time).</summary>
     private sealed class BlockResult
     {
         public readonly ArrayBufferWriter<byte> Json = new(1 << 20);
         public long Matched, Unmatched, Failed, Dropped;
         public readonly Dictionary<string, long> Reasons = [];
         public readonly List<string> UnmatchedLines = [];
+
+        public void Reset()
+        {
+            Json.ResetWrittenCount();
+            Matched = Unmatched = Failed = Dropped = 0;
+            Reasons.Clear();
+            UnmatchedLines.Clear();
+        }
     }
+
+    private static readonly ConcurrentBag<BlockResult> FreeResults = [];
 
     public static Command Create()
     {
@@ -69,6 +78,8 @@ public static class ParseCommand
                     dropped += res.Dropped;
                     foreach (var (k, v) in res.Reasons) reasons[k] = reasons.GetValueOrDefault(k) + v;
                     foreach (var u in res.UnmatchedLines) Console.Error.WriteLine(u);
+                    res.Reset();
+                    FreeResults.Add(res);
                 }
             }
             stdout.Flush();
@@ -94,26 +105,24 @@ public static class ParseCommand
         if (block.Count > 0) yield return new Block(block);
     }
 
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
-
     private static BlockResult Process(Block block, IParser parser, ParseContext context, string? path, DateTimeOffset fallback, bool keepUnmatched)
     {
-        var res = new BlockResult();
-        using var json = new Utf8JsonWriter(res.Json, JsonOptions);
+        var res = FreeResults.TryTake(out var free) ? free : new BlockResult();
+        var e = new Event();
         foreach (var (text, offset, problems) in block.Lines)
         {
             if (problems != LineProblem.None)
                 foreach (var p in LineProblems.Reasons(problems)) res.Reasons[p] = res.Reasons.GetValueOrDefault(p) + 1;
-            var e = new Event { Original = text, FilePath = path, Offset = offset, Input = "parse", Timestamp = fallback };
+            // written and forgotten before the next line: one event serves the block
+            e.Reset();
+            (e.Original, e.FilePath, e.Offset, e.Input, e.Timestamp) = (text, path, offset, "parse", fallback);
             var outcome = parser.Parse(text, e, context);
             switch (outcome.Status)
             {
                 case ParseStatus.Matched:
                     res.Matched++;
-                    EventJson.Write(json, e);
-                    json.Flush();
+                    EventJson.WriteUtf8(res.Json, e);
                     res.Json.Write("\n"u8);
-                    json.Reset();
                     break;
                 case ParseStatus.Unmatched:
                     res.Unmatched++;

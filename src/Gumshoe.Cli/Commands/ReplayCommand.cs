@@ -23,7 +23,8 @@ public static class ReplayCommand
         var scoresOut = new Option<string?>("--scores-out") { Description = "Write the verdict on every successful login (analytics: logins) to this file as a JSON line" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the store lives when rules create decisions or store alerts (default ~/.local/state/gumshoe)" };
         var inputOpt = new Option<string?>("--input") { Description = "Which configured input's parser and time zone to use (default: the only one)" };
-        var cmd = new Command("replay", "Replay log files through the rules as fast as possible, then print a summary") { files, alertsOut, eventsOut, scoresOut, inputOpt, dataDir };
+        var noPrefilter = new Option<bool>("--no-prefilter") { Description = "Parse every line, also those no rule can match (slower; for comparison)" };
+        var cmd = new Command("replay", "Replay log files through the rules as fast as possible, then print a summary") { files, alertsOut, eventsOut, scoresOut, inputOpt, dataDir, noPrefilter };
         cmd.SetAction(r =>
         {
             using var loggers = GlobalOptions.Logging(r);
@@ -96,7 +97,7 @@ public static class ReplayCommand
                 };
             }
             var sw = Stopwatch.StartNew();
-            var runner = new ReplayRunner(pipeline, input.Name, input.Parser, input.ParseContext.TimeZone);
+            var runner = new ReplayRunner(pipeline, input.Name, input.Parser, input.ParseContext.TimeZone) { Prefilter = !r.GetValue(noPrefilter) };
             var paths = r.GetValue(files)!;
             foreach (var p in paths)
                 if (p != "-" && !File.Exists(p)) { Console.Error.WriteLine($"error: {p}: no such file"); return 2; }
@@ -107,6 +108,7 @@ public static class ReplayCommand
             }
             foreach (var la in analyzers.OfType<LoginAnalyzer>()) la.SaveState();
             Console.Error.WriteLine($"replayed {paths.Length} file(s): {runner.Events} events, {metrics.Counter("gumshoe_alerts_total").Value} alerts in {sw.Elapsed.TotalSeconds:F2}s");
+            if (runner.Skipped > 0) Console.Error.WriteLine($"  {runner.Skipped} lines skipped on their raw bytes: no rule can match them (--no-prefilter parses them)");
             foreach (var la in analyzers.OfType<LoginAnalyzer>())
                 Console.Error.WriteLine($"  logins: {la.LoginsScored} scored, {la.Flagged} flagged, {la.FailuresSeen} failed attempts, {la.WithoutUser} without a user");
             foreach (var (name, labels, value) in metrics.Snapshot())

@@ -10,7 +10,8 @@ namespace Gumshoe.Engine.Events;
 /// </remarks>
 public sealed class Event
 {
-    private readonly Dictionary<string, FieldValue> _fields = new(StringComparer.Ordinal);
+    // A parsed log line has a dozen fields: room for them up front saves growing the table twice per event.
+    private readonly Dictionary<string, FieldValue> _fields = new(16, StringComparer.Ordinal);
     private Action<Event>? _deferred;
 
     /// <summary>Event time (UTC).</summary>
@@ -134,8 +135,25 @@ public sealed class Event
         }
     }
 
+    /// <summary>The stored fields (not the fixed ones), without running the deferred extraction; for writers.</summary>
+    internal Dictionary<string, FieldValue> Stored => _fields;
+
     /// <summary>Number of dictionary fields set so far (not counting the fixed ones).</summary>
     public int FieldCount => _fields.Count;
+
+    /// <summary>
+    /// Forgets everything, keeping the field table's room: for a caller that handles one line at a time and keeps
+    /// no event past it (<c>parse</c>), one instance serves every line.
+    /// </summary>
+    public void Reset()
+    {
+        _fields.Clear();
+        _deferred = null;
+        Timestamp = default;
+        Original = FilePath = null;
+        Offset = -1;
+        Input = "";
+    }
 
     /// <summary>A shallow copy with the same fields.</summary>
     public Event Clone()

@@ -1,5 +1,9 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -37,40 +41,272 @@ public static class EventJson
 
     /// <summary>Writes an event as one JSON object; dotted names become nested objects (<c>source.ip</c> → <c>{"source":{"ip":…}}</c>).</summary>
     /// <remarks>
-    /// Fields are sorted by name once; a nested object is then a contiguous run of names sharing a segment, so the
+    /// Fields are sorted by name; a nested object is then a contiguous run of names sharing a segment, so the
     /// tree is written in one pass without building it. Segment names are encoded once per distinct field name.
     /// A name that is both a value and a prefix of other names (<c>user</c> and <c>user.name</c>) keeps the deeper
-    /// names flat in that object rather than writing a key twice.
+    /// names flat in that object rather than writing a key twice. Events of one parser come in a few shapes (the
+    /// same names in the same order), so the sorted order of a shape is remembered rather than sorted again.
     /// </remarks>
     public static void Write(Utf8JsonWriter w, Event e)
     {
-        var buf = _scratch ??= new (FieldPath, FieldValue)[64];
-        var n = 0;
-        foreach (var kv in e.Fields)
-        {
-            if (n == buf.Length) Array.Resize(ref buf, n * 2);
-            buf[n++] = (PathOf(kv.Key), kv.Value);
-        }
-        _scratch = buf;
-        var span = buf.AsSpan(0, n);
-        span.Sort(static (a, b) => string.CompareOrdinal(a.Path.Name, b.Path.Name));
+        var n = Collect(e);
+        var fields = _scratch!;
         w.WriteStartObject();
-        WriteRange(w, span, 0);
+        foreach (var step in ShapeOf(fields.AsSpan(0, n)).Plan)
+        {
+            switch (step.Kind)
+            {
+                case StepKind.Value:
+                    w.WritePropertyName(step.Name);
+                    WriteValue(w, fields[step.Field].Value);
+                    break;
+                case StepKind.FlatValue:
+                    w.WritePropertyName(step.FlatName!);
+                    WriteValue(w, fields[step.Field].Value);
+                    break;
+                case StepKind.StartObject:
+                    w.WritePropertyName(step.Name);
+                    w.WriteStartObject();
+                    break;
+                case StepKind.EndObject:
+                    w.WriteEndObject();
+                    break;
+            }
+        }
         w.WriteEndObject();
-        span.Clear();
+        fields.AsSpan(0, n).Clear();
     }
 
-    private static void WriteRange(Utf8JsonWriter w, Span<(FieldPath Path, FieldValue Value)> fields, int depth)
+    // Every field, the fixed ones included, into the per-thread scratch array; returns how many.
+    private static int Collect(Event e)
+    {
+        e.Expand();
+        var fields = _scratch ??= new (FieldPath, FieldValue)[64];
+        var n = 0;
+        Add(ref fields, ref n, Ecs.Timestamp, FieldValue.Timestamp(e.Timestamp));
+        foreach (var kv in e.Stored) Add(ref fields, ref n, kv.Key, kv.Value);
+        if (e.FilePath is not null) Add(ref fields, ref n, Ecs.LogFilePath, FieldValue.String(e.FilePath));
+        if (e.Offset >= 0) Add(ref fields, ref n, Ecs.LogOffset, FieldValue.Long(e.Offset));
+        if (e.Original is not null) Add(ref fields, ref n, Ecs.EventOriginal, FieldValue.String(e.Original));
+        _scratch = fields;
+        return n;
+    }
+
+    /// <summary>
+    /// Writes an event as <see cref="Write(Utf8JsonWriter, Event)"/> does to a writer with
+    /// <see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/> and no indentation, byte for byte, but straight as
+    /// UTF-8: a shape's names and punctuation are written as one precomputed run of bytes between two values, and
+    /// plain values (strings that need no escaping, integers, booleans, addresses) without a JSON writer.
+    /// </summary>
+    public static void WriteUtf8(IBufferWriter<byte> output, Event e)
+    {
+        var n = Collect(e);
+        var fields = _scratch!;
+        var shape = ShapeOf(fields.AsSpan(0, n));
+        var raw = shape.Raw ??= RawPlan.Of(shape.Plan);
+        for (var i = 0; i < raw.Fields.Length; i++)
+        {
+            output.Write(raw.Literals[i]);
+            WriteValueUtf8(output, fields[raw.Fields[i]].Value);
+        }
+        output.Write(raw.Literals[^1]);
+        fields.AsSpan(0, n).Clear();
+    }
+
+    /// <summary>A shape's plan as UTF-8: <see cref="Literals"/> (one more than values) around the values of <see cref="Fields"/>.</summary>
+    private sealed class RawPlan(byte[][] literals, int[] fields)
+    {
+        public readonly byte[][] Literals = literals;
+        public readonly int[] Fields = fields;
+
+        public static RawPlan Of(Step[] plan)
+        {
+            var literals = new List<byte[]>();
+            var fields = new List<int>();
+            var text = new ArrayBufferWriter<byte>();
+            var first = new Stack<bool>();
+            text.Write("{"u8);
+            first.Push(true);
+            void Name(ReadOnlySpan<byte> encoded)
+            {
+                if (!first.Pop()) text.Write(","u8);
+                first.Push(false);
+                text.Write("\""u8);
+                text.Write(encoded);
+                text.Write("\":"u8);
+            }
+            foreach (var step in plan)
+            {
+                switch (step.Kind)
+                {
+                    case StepKind.Value or StepKind.FlatValue:
+                        Name(step.Kind == StepKind.Value ? step.Name.EncodedUtf8Bytes : JsonEncodedText.Encode(step.FlatName!, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
+                        literals.Add(text.WrittenSpan.ToArray());
+                        fields.Add(step.Field);
+                        text.ResetWrittenCount();
+                        break;
+                    case StepKind.StartObject:
+                        Name(step.Name.EncodedUtf8Bytes);
+                        text.Write("{"u8);
+                        first.Push(true);
+                        break;
+                    case StepKind.EndObject:
+                        text.Write("}"u8);
+                        first.Pop();
+                        break;
+                }
+            }
+            text.Write("}"u8);
+            literals.Add(text.WrittenSpan.ToArray());
+            return new RawPlan([.. literals], [.. fields]);
+        }
+    }
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? _valueBuffer;
+    [ThreadStatic] private static Utf8JsonWriter? _valueWriter;
+    [ThreadStatic] private static long _lastStampTicks;
+    [ThreadStatic] private static byte[]? _lastStamp;
+    private static readonly JsonWriterOptions RelaxedOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    private static void WriteValueUtf8(IBufferWriter<byte> output, FieldValue v)
+    {
+        switch (v.Kind)
+        {
+            case FieldKind.Null: output.Write("null"u8); return;
+            case FieldKind.Bool: output.Write(v.AsBool() ? "true"u8 : "false"u8); return;
+            case FieldKind.Long:
+            {
+                var span = output.GetSpan(24);
+                v.AsLong().TryFormat(span, out var written, default, CultureInfo.InvariantCulture);
+                output.Advance(written);
+                return;
+            }
+            case FieldKind.String when WriteQuoted(output, v.AsString()):
+                return;
+            case FieldKind.Ip:
+            {
+                var span = output.GetSpan(66);
+                if (v.AsIp()!.TryFormat(span[1..], out var written)
+                    && JavaScriptEncoder.UnsafeRelaxedJsonEscaping.FindFirstCharacterToEncodeUtf8(span.Slice(1, written)) < 0)
+                {
+                    span[0] = (byte)'"';
+                    span[written + 1] = (byte)'"';
+                    output.Advance(written + 2);
+                    return;
+                }
+                break;
+            }
+            case FieldKind.Timestamp:
+            {
+                // consecutive events mostly share their second: the last stamp's bytes are kept
+                var ticks = v.AsTimestamp().UtcTicks;
+                if (_lastStamp is null || ticks != _lastStampTicks)
+                {
+                    _lastStamp = WrittenByWriter(v).ToArray();
+                    _lastStampTicks = ticks;
+                }
+                output.Write(_lastStamp);
+                return;
+            }
+        }
+        output.Write(WrittenByWriter(v));
+    }
+
+    // A string that needs no escaping is its UTF-8 between quotes; false when it needs escaping.
+    private static unsafe bool WriteQuoted(IBufferWriter<byte> output, string s)
+    {
+        fixed (char* chars = s)
+            if (JavaScriptEncoder.UnsafeRelaxedJsonEscaping.FindFirstCharacterToEncode(chars, s.Length) >= 0) return false;
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(s.Length) + 2);
+        span[0] = (byte)'"';
+        var written = Encoding.UTF8.GetBytes(s, span[1..]);
+        span[written + 1] = (byte)'"';
+        output.Advance(written + 2);
+        return true;
+    }
+
+    // Anything else: what the JSON writer makes of the value on its own.
+    private static ReadOnlySpan<byte> WrittenByWriter(FieldValue v)
+    {
+        var buffer = _valueBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var w = _valueWriter ??= new Utf8JsonWriter(buffer, RelaxedOptions);
+        w.Reset(buffer);
+        WriteValue(w, v);
+        w.Flush();
+        return buffer.WrittenSpan;
+    }
+
+    [ThreadStatic] private static FieldPath?[]? _recentPaths;
+    [ThreadStatic] private static Dictionary<int, Shape>? _shapes;
+    private const int MaxCachedShapes = 4096;
+
+    private enum StepKind : byte { Value, FlatValue, StartObject, EndObject }
+
+    /// <summary>One write of a shape's plan; <see cref="Field"/> indexes the fields in the event's own order.</summary>
+    private readonly record struct Step(StepKind Kind, JsonEncodedText Name, string? FlatName, int Field);
+
+    /// <summary>The field names of an event in the order it holds them, and how to write such an event.</summary>
+    private sealed class Shape(FieldPath[] paths, Step[] plan)
+    {
+        public readonly FieldPath[] Paths = paths;
+        public readonly Step[] Plan = plan;
+        public RawPlan? Raw;
+    }
+
+    private static void Add(ref (FieldPath, FieldValue)[] fields, ref int n, string name, FieldValue value)
+    {
+        if (n == fields.Length) Array.Resize(ref fields, n * 2);
+        fields[n++] = (CachedPathOf(name), value);
+    }
+
+    // Field names are mostly the same string instances (the Ecs constants): a small table by reference comes first.
+    private static FieldPath CachedPathOf(string name)
+    {
+        var recent = _recentPaths ??= new FieldPath?[256];
+        var slot = RuntimeHelpers.GetHashCode(name) & (recent.Length - 1);
+        if (recent[slot] is { } hit && ReferenceEquals(hit.Name, name)) return hit;
+        var path = PathOf(name);
+        if (ReferenceEquals(path.Name, name)) recent[slot] = path;
+        return path;
+    }
+
+    private static Shape ShapeOf(ReadOnlySpan<(FieldPath Path, FieldValue Value)> fields)
+    {
+        var hash = fields.Length;
+        foreach (var f in fields) hash = HashCode.Combine(hash, RuntimeHelpers.GetHashCode(f.Path));
+        var shapes = _shapes ??= new Dictionary<int, Shape>();
+        if (shapes.TryGetValue(hash, out var known) && known.Paths.Length == fields.Length)
+        {
+            var same = true;
+            for (var i = 0; i < fields.Length && same; i++) same = ReferenceEquals(known.Paths[i], fields[i].Path);
+            if (same) return known;
+        }
+        if (shapes.Count >= MaxCachedShapes) shapes.Clear(); // shapes of JSON inputs are unbounded
+        var paths = new FieldPath[fields.Length];
+        for (var i = 0; i < fields.Length; i++) paths[i] = fields[i].Path;
+        var order = new int[fields.Length];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        // names are unique within an event, so the order is fully determined
+        Array.Sort(order, (a, b) => string.CompareOrdinal(paths[a].Name, paths[b].Name));
+        var plan = new List<Step>();
+        PlanRange(plan, paths, order, 0);
+        var shape = new Shape(paths, [.. plan]);
+        shapes[hash] = shape;
+        return shape;
+    }
+
+    // The writes for a run of sorted fields (indexes into paths) at one nesting depth.
+    private static void PlanRange(List<Step> plan, FieldPath[] paths, ReadOnlySpan<int> sorted, int depth)
     {
         string? lastLeaf = null;
         var i = 0;
-        while (i < fields.Length)
+        while (i < sorted.Length)
         {
-            var path = fields[i].Path;
+            var path = paths[sorted[i]];
             if (path.Segments.Length == depth + 1)
             {
-                w.WritePropertyName(path.Encoded[depth]);
-                WriteValue(w, fields[i].Value);
+                plan.Add(new Step(StepKind.Value, path.Encoded[depth], null, sorted[i]));
                 lastLeaf = path.Segments[depth];
                 i++;
                 continue;
@@ -78,21 +314,17 @@ public static class EventJson
             // the run of names that share this segment
             var segment = path.Segments[depth];
             var j = i + 1;
-            while (j < fields.Length && fields[j].Path.Segments.Length > depth + 1 && fields[j].Path.Segments[depth] == segment) j++;
+            while (j < sorted.Length && paths[sorted[j]].Segments.Length > depth + 1 && paths[sorted[j]].Segments[depth] == segment) j++;
             if (lastLeaf == segment)
             {
                 for (var k = i; k < j; k++)
-                {
-                    w.WritePropertyName(string.Join('.', fields[k].Path.Segments[depth..]));
-                    WriteValue(w, fields[k].Value);
-                }
+                    plan.Add(new Step(StepKind.FlatValue, default, string.Join('.', paths[sorted[k]].Segments[depth..]), sorted[k]));
             }
             else
             {
-                w.WritePropertyName(path.Encoded[depth]);
-                w.WriteStartObject();
-                WriteRange(w, fields[i..j], depth + 1);
-                w.WriteEndObject();
+                plan.Add(new Step(StepKind.StartObject, path.Encoded[depth], null, -1));
+                PlanRange(plan, paths, sorted[i..j], depth + 1);
+                plan.Add(new Step(StepKind.EndObject, default, null, -1));
             }
             i = j;
         }

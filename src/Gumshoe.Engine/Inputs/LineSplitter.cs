@@ -23,6 +23,12 @@ public sealed class LineSplitter(int maxLineBytes = LineSplitter.DefaultMaxLineB
     /// <summary>Called for each line: text, start offset, end offset (after the newline), and a problem if any.</summary>
     public delegate void LineHandler(string text, long offset, long endOffset, LineProblem problems);
 
+    /// <summary>
+    /// Called for each line with its raw bytes (a trailing CR removed; valid only during the call), before decoding:
+    /// <paramref name="problems"/> holds the framing problems only; <see cref="Decode"/> adds the encoding ones.
+    /// </summary>
+    public delegate void RawLineHandler(ReadOnlySpan<byte> bytes, long offset, long endOffset, LineProblem problems);
+
     /// <summary>Bytes held back as an incomplete line.</summary>
     public int PendingBytes => _partialLength;
 
@@ -38,7 +44,10 @@ public sealed class LineSplitter(int maxLineBytes = LineSplitter.DefaultMaxLineB
     }
 
     /// <summary>Feeds bytes that start at <paramref name="offset"/> in the source.</summary>
-    public void Feed(ReadOnlySpan<byte> data, long offset, LineHandler onLine)
+    public void Feed(ReadOnlySpan<byte> data, long offset, LineHandler onLine) => FeedRaw(data, offset, Decoding(onLine));
+
+    /// <summary>Feeds bytes that start at <paramref name="offset"/> in the source; lines are handed over undecoded.</summary>
+    public void FeedRaw(ReadOnlySpan<byte> data, long offset, RawLineHandler onLine)
     {
         var pos = 0;
         while (pos < data.Length)
@@ -74,7 +83,10 @@ public sealed class LineSplitter(int maxLineBytes = LineSplitter.DefaultMaxLineB
     }
 
     /// <summary>Emits a pending incomplete last line (end of a replayed or finished rotated file).</summary>
-    public void Flush(long endOffset, LineHandler onLine)
+    public void Flush(long endOffset, LineHandler onLine) => FlushRaw(endOffset, Decoding(onLine));
+
+    /// <summary>Emits a pending incomplete last line, undecoded.</summary>
+    public void FlushRaw(long endOffset, RawLineHandler onLine)
     {
         if (_partialLength == 0 && !_skipping) return;
         var problems = LineProblem.NoNewline | (_skipping ? LineProblem.TooLong : LineProblem.None);
@@ -98,14 +110,23 @@ public sealed class LineSplitter(int maxLineBytes = LineSplitter.DefaultMaxLineB
         _partialLength += bytes.Length;
     }
 
-    private static void Emit(ReadOnlySpan<byte> bytes, long start, long end, LineProblem problems, LineHandler onLine)
+    private static void Emit(ReadOnlySpan<byte> bytes, long start, long end, LineProblem problems, RawLineHandler onLine)
     {
         if (bytes.Length > 0 && bytes[^1] == (byte)'\r') bytes = bytes[..^1];
+        onLine(bytes, start, end, problems);
+    }
+
+    private static RawLineHandler Decoding(LineHandler onLine) =>
+        (bytes, start, end, problems) => onLine(Decode(bytes, ref problems), start, end, problems);
+
+    /// <summary>A line's text: invalid UTF-8 becomes U+FFFD, so do NUL bytes; both are added to <paramref name="problems"/>.</summary>
+    public static string Decode(ReadOnlySpan<byte> bytes, ref LineProblem problems)
+    {
         if (!Utf8.IsValid(bytes)) problems |= LineProblem.InvalidUtf8;
         if (bytes.Contains((byte)0)) problems |= LineProblem.NulBytes;
         var text = Encoding.UTF8.GetString(bytes);
         if ((problems & LineProblem.NulBytes) != 0) text = text.Replace('\0', '\uFFFD');
-        onLine(text, start, end, problems);
+        return text;
     }
 }
 

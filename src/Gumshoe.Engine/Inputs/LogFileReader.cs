@@ -33,22 +33,34 @@ public sealed class LogFileReader(string path, int maxLineBytes = LineSplitter.D
     /// <summary>The lines, pulled one at a time (for merging several files by event time).</summary>
     public IEnumerable<(string Text, long Offset, long End, LineProblem Problems)> Lines()
     {
+        var pending = new List<(string, long, long, LineProblem)>();
+        LineSplitter.RawLineHandler add = (bytes, offset, end, problems) => pending.Add((LineSplitter.Decode(bytes, ref problems), offset, end, problems));
+        foreach (var _ in FeedLines(add))
+        {
+            foreach (var line in pending) yield return line;
+            pending.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Hands every line's raw bytes to <paramref name="onLine"/>, one read buffer per step of the enumeration (so
+    /// several files can be read in step); each step yields the bytes read so far.
+    /// </summary>
+    public IEnumerable<long> FeedLines(LineSplitter.RawLineHandler onLine)
+    {
         using var stream = Open();
         var splitter = new LineSplitter(maxLineBytes);
         var buffer = new byte[1 << 17];
-        var pending = new List<(string, long, long, LineProblem)>();
-        LineSplitter.LineHandler add = (text, offset, end, problems) => pending.Add((text, offset, end, problems));
         long position = 0;
         int n;
         while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
-            splitter.Feed(buffer.AsSpan(0, n), position, add);
+            splitter.FeedRaw(buffer.AsSpan(0, n), position, onLine);
             position += n;
-            foreach (var line in pending) yield return line;
-            pending.Clear();
+            yield return position;
         }
-        splitter.Flush(position, add);
-        foreach (var line in pending) yield return line;
+        splitter.FlushRaw(position, onLine);
+        yield return position;
     }
 
     private Stream Open()

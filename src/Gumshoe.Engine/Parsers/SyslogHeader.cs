@@ -84,7 +84,7 @@ public readonly record struct SyslogHeader(DateTimeOffset Timestamp, string Host
         else
         {
             if (hostEnd <= 0) return false;
-            host = line.Substring(pos, hostEnd);
+            host = Reused(rest[..hostEnd], ref _lastHost);
             pos += hostEnd + 1;
             rest = span[pos..];
         }
@@ -105,15 +105,25 @@ public readonly record struct SyslogHeader(DateTimeOffset Timestamp, string Host
         var br = tag.IndexOf('[');
         if (br > 0 && tag[^1] == ']')
         {
-            program = line.Substring(pos, br);
+            program = Reused(tag[..br], ref _lastProgram);
             if (!long.TryParse(tag[(br + 1)..^1], NumberStyles.None, CultureInfo.InvariantCulture, out pid)) pid = -1;
         }
-        else program = line.Substring(pos, colon);
+        else program = Reused(tag, ref _lastProgram);
         var msgStart = pos + colon + 1;
         if (msgStart < line.Length && line[msgStart] == ' ') msgStart++;
         header = new SyslogHeader(ts, host, program, pid, msgStart);
         if (hasPri) header = header with { Facility = pri / 8, Severity = pri % 8 };
         return true;
+    }
+
+    // Lines of a log mostly repeat the host and program of the line before: the same string is handed out again
+    // rather than a new one per line (per thread, as parsers run on several).
+    [ThreadStatic] private static string? _lastHost, _lastProgram;
+
+    private static string Reused(ReadOnlySpan<char> text, ref string? last)
+    {
+        if (last is not null && text.SequenceEqual(last)) return last;
+        return last = text.ToString();
     }
 
     // <PRI>: one to three digits, at most 191 (facility 23, severity 7), no leading zero but "<0>".
@@ -139,8 +149,9 @@ public readonly record struct SyslogHeader(DateTimeOffset Timestamp, string Host
     {
         ts = default;
         pos = 0;
-        var month = Array.IndexOf(Months, s[..3].ToString());
-        if (month < 0) return false;
+        var month = 0;
+        while (month < Months.Length && !s[..3].SequenceEqual(Months[month])) month++;
+        if (month == Months.Length) return false;
         // "Mar  4" or "Mar 14"
         var i = 4;
         if (s[i] == ' ') i++;

@@ -107,6 +107,24 @@ public sealed class EventPipeline : IAlertSink
             _logger.LogWarning("input {Input}: {Path}@{Offset}: {Reason}: {Line}", input, path ?? "-", offset, reason, text.Length > 200 ? text[..200] + "…" : text);
     }
 
+    /// <summary>
+    /// Whether only the rules see events: no enrichers, analyzers, event output or <see cref="EventEnriched"/>
+    /// listeners. Then an event no rule can match has no effect beyond the rules' clock, and a line that can only
+    /// yield such an event may be skipped (<see cref="HandleUnmatchable"/>).
+    /// </summary>
+    public bool OnlyRulesSeeEvents => Enrichers.Count == 0 && Analyzers.Count == 0 && EventsOut is null && EventEnriched is null;
+
+    /// <summary>
+    /// A line a prefilter showed to parse into an event no rule can match: counted as a parsed line, and its event
+    /// time moves the rules' clock, exactly as if the event had gone through <see cref="Handle"/>. Only valid while
+    /// <see cref="OnlyRulesSeeEvents"/>.
+    /// </summary>
+    public void HandleUnmatchable(string inputName, IParser parser, DateTimeOffset timestamp)
+    {
+        Count(inputName, parser.Name, ParseOutcome.Matched);
+        _rules.OnUnmatchableEvent(inputName, timestamp, this);
+    }
+
     /// <summary>Feeds a parsed event to the rules and outputs.</summary>
     public void Handle(Event e)
     {

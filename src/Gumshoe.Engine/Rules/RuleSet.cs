@@ -30,6 +30,8 @@ public sealed class RuleSet
     private readonly Dispatch _dispatch;
     private readonly Dictionary<string, GroupKey> _groupKeys = new(StringComparer.Ordinal);
     private long _clock;
+    private string? _lastInput;
+    private InputClock? _lastClock;
     private Counter? _tooDeep, _notRun;
 
     private sealed class InputClock
@@ -47,6 +49,8 @@ public sealed class RuleSet
         public RuleActions Actions { get; } = actions;
         public string Definition { get; } = definition;
         internal Outlet Outlet { get; set; } = null!;
+        /// <summary>Every condition the rule tests events with (when, expect, steps, until); null when not known.</summary>
+        internal IReadOnlyList<ConfigNode>? Conditions { get; init; }
     }
 
     public RuleSet() => _dispatch = new Dispatch(this);
@@ -59,6 +63,12 @@ public sealed class RuleSet
 
     /// <summary>Where side-effect actions go (the journal, live); null in replay and tests, where they are counted as not run.</summary>
     public IActionSink? Actions { get; set; }
+
+    /// <summary>
+    /// Whether each event's arrival is stamped with the wall clock, for <see cref="AdvanceWallClock"/> (live). A replay,
+    /// which never advances by wall time, turns it off: reading the clock per event is measurable there.
+    /// </summary>
+    public bool StampArrivals { get; set; } = true;
 
     /// <summary>The event clock: the minimum over inputs of their newest event time (live: advanced by quiet wall time).</summary>
     public DateTimeOffset Clock => new(_clock, TimeSpan.Zero);
@@ -128,7 +138,37 @@ public sealed class RuleSet
         var actions = RuleActions.Compile(node.Get("then"), name, components);
         node.Get("description");
         node.EnsureNoUnknownKeys($"rule '{name}' (type {type})");
-        return new CompiledRule(rule, list, actions, Definition(node));
+        return new CompiledRule(rule, list, actions, Definition(node)) { Conditions = ConditionsOf(node, type) };
+    }
+
+    private static List<ConfigNode> ConditionsOf(ConfigNode node, string type)
+    {
+        var conditions = new List<ConfigNode>();
+        if (type == "sequence")
+        {
+            foreach (var s in node.Required("steps").Items) conditions.Add(s.IsScalar ? s : s.Required("when"));
+            if (node.Get("until") is { IsNull: false } until) conditions.Add(until);
+        }
+        else conditions.Add(node.Required("when"));
+        if (type == "absence") conditions.Add(node.Required("expect"));
+        return conditions;
+    }
+
+    /// <summary>
+    /// Which of <paramref name="candidates"/> <paramref name="field"/> may hold in an event some rule of the main list
+    /// matches (any of its conditions); an event whose field holds another value leaves every rule's state alone.
+    /// </summary>
+    public IReadOnlySet<string> PossibleValues(string field, IReadOnlyCollection<string> candidates)
+    {
+        var possible = new HashSet<string>(StringComparer.Ordinal);
+        if (!_lists.TryGetValue(MainList, out var main)) return possible;
+        foreach (var rule in main)
+        {
+            if (rule.Conditions is null) return new HashSet<string>(candidates, StringComparer.Ordinal);
+            foreach (var condition in rule.Conditions)
+                possible.UnionWith(ConditionCompiler.PossibleValues(condition, field, candidates));
+        }
+        return possible;
     }
 
     private static SequenceRule CompileSequence(string name, ConfigNode node, GroupKey group, RuleOptions options, MetricsRegistry metrics, TimeSpan within)
@@ -170,12 +210,36 @@ public sealed class RuleSet
         Drain(sink);
     }
 
-    // The event's input moves its clock; the set's clock is the minimum over inputs.
-    private void Tick(Event e)
+    /// <summary>
+    /// Feeds an event of <paramref name="input"/> that no rule of the main list can match (see
+    /// <see cref="PossibleValues"/>) without building it: only its event time counts, exactly as in
+    /// <see cref="OnEvent"/>.
+    /// </summary>
+    public void OnUnmatchableEvent(string input, DateTimeOffset timestamp, IAlertSink sink)
     {
-        var t = e.Timestamp.UtcTicks;
-        if (!_inputs.TryGetValue(e.Input, out var c)) _inputs[e.Input] = c = new InputClock();
-        c.ArrivalWall = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
+        Tick(input, timestamp);
+        if (_lists.TryGetValue(MainList, out var main) && _clock != 0)
+        {
+            var clock = Clock;
+            foreach (var r in main) r.Rule.AdvanceClock(clock, r.Outlet.With(sink, 0));
+        }
+        Drain(sink);
+    }
+
+    private void Tick(Event e) => Tick(e.Input, e.Timestamp);
+
+    // The event's input moves its clock; the set's clock is the minimum over inputs.
+    private void Tick(string input, DateTimeOffset timestamp)
+    {
+        var t = timestamp.UtcTicks;
+        // events come in runs from one input: the last one's clock is remembered
+        var c = _lastClock;
+        if (!ReferenceEquals(input, _lastInput) || c is null)
+        {
+            if (!_inputs.TryGetValue(input, out c)) _inputs[input] = c = new InputClock();
+            (_lastInput, _lastClock) = (input, c);
+        }
+        if (StampArrivals) c.ArrivalWall = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
         if (t <= c.Newest) return;
         c.Newest = t;
         if (c.Advanced < t) c.Advanced = t;
@@ -185,7 +249,8 @@ public sealed class RuleSet
     private bool Recompute()
     {
         var min = long.MaxValue;
-        foreach (var c in _inputs.Values) min = Math.Min(min, Math.Max(c.Newest, c.Advanced));
+        if (_inputs.Count == 1 && _lastClock is { } only) min = Math.Max(only.Newest, only.Advanced);
+        else foreach (var c in _inputs.Values) min = Math.Min(min, Math.Max(c.Newest, c.Advanced));
         if (min == long.MaxValue || min <= _clock) return false;
         _clock = min;
         return true;
@@ -307,6 +372,7 @@ public sealed class RuleSet
         if (state is not JsonObject o || (int?)o["version"] != 2) return;
         _clock = (long?)o["clock"] ?? 0;
         _inputs.Clear();
+        (_lastInput, _lastClock) = (null, null);
         var now = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
         if (o["inputs"] is JsonObject inputs)
             foreach (var (name, t) in inputs) _inputs[name] = new InputClock { Newest = (long)t!, Advanced = (long)t!, ArrivalWall = now };

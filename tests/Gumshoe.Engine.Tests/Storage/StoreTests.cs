@@ -60,7 +60,7 @@ public abstract class StoreTests<TDb> : IAsyncLifetime where TDb : TestDatabase,
     {
         await using var store = await _db.OpenAsync();
         var alert = SampleAlert();
-        var e = new Events.Event { Timestamp = alert.FirstSeen };
+        var e = new Gumshoe.Engine.Events.Event { Timestamp = alert.FirstSeen };
         e.Set("source.ip", "203.0.113.7");
         Assert.True(await store.Alerts.AddAsync(alert, [e]));
         Assert.False(await store.Alerts.AddAsync(alert, [e]));

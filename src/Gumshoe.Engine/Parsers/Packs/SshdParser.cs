@@ -14,7 +14,7 @@ namespace Gumshoe.Engine.Parsers.Packs;
 /// few span comparisons. Only the syslog header is parsed up front; the message is classified the first time a rule
 /// or writer reads a field other than the header's (lazy extraction).
 /// </remarks>
-public sealed class SshdParser(string name = "sshd") : IParser
+public sealed class SshdParser(string name = "sshd") : IPrefilteringParser
 {
     public string Name { get; } = name;
 
@@ -43,6 +43,46 @@ public sealed class SshdParser(string name = "sshd") : IParser
     }
 
     private static readonly Action<Event> Classify = ClassifyMessage;
+
+    // For each action, literals one of which every message classified so contains (anywhere: after "error: " or
+    // inside "message repeated N times: [ … ]" too). Read off the branches of Classify1; an action missing here
+    // (ssh_other, which any message may get) makes a prefilter impossible.
+    private static readonly Dictionary<string, string[]> ActionLiterals = new(StringComparer.Ordinal)
+    {
+        [Actions.AuthFailed] = ["Failed ", "PAM: Authentication failure for "],
+        [Actions.AuthFailedRepeated] = ["Failed ", "PAM: Authentication failure for "],
+        [Actions.InvalidUser] = ["Invalid user ", "Illegal user "],
+        [Actions.InvalidUserRequest] = ["input_userauth_request: invalid user "],
+        [Actions.PamAuthFailed] = ["authentication failure"],
+        [Actions.PamUserUnknown] = ["check pass; user unknown"],
+        [Actions.LoginRefused] = ["ROOT LOGIN REFUSED FROM ", " not allowed because "],
+        [Actions.MaxAuthAttempts] = ["maximum authentication attempts exceeded for "],
+        [Actions.TooManyFailures] = ["Too many authentication failures"],
+        [Actions.PreauthDisconnect] = ["[preauth]"],
+        [Actions.NoIdentification] = ["Did not receive identification string from "],
+        [Actions.NegotiationFailed] = ["Unable to negotiate with ", "banner exchange: Connection from ", "Bad protocol version identification "],
+        [Actions.ReverseMappingFailed] = ["reverse mapping checking getaddrinfo for ", " maps to "],
+        [Actions.Login] = ["Accepted "],
+        [Actions.Disconnect] = ["Connection closed by ", "Disconnected from ", "Connection reset by ", "Received disconnect from "],
+        [Actions.SessionOpened] = ["session opened for user "],
+        [Actions.SessionClosed] = ["session closed for user "],
+        [Actions.Connection] = ["Connection from "],
+    };
+
+    private static readonly string[] AllActions = [.. ActionLiterals.Keys, Actions.Other];
+
+    public IReadOnlyCollection<string> EventActions => AllActions;
+
+    public ILinePrefilter? PrefilterFor(IReadOnlySet<string> actions)
+    {
+        var literals = new List<string>();
+        foreach (var action in actions)
+        {
+            if (!ActionLiterals.TryGetValue(action, out var some)) return null;
+            literals.AddRange(some);
+        }
+        return new SyslogLinePrefilter("sshd", literals);
+    }
 
     public ParseOutcome Parse(string line, Event e, ParseContext context)
     {

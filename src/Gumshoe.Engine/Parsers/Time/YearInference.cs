@@ -14,14 +14,26 @@ public sealed class YearInference
     /// <summary>Supplies the reference time (UTC); the wall clock unless set.</summary>
     public Func<DateTimeOffset> Reference { get; set; } = () => DateTimeOffset.UtcNow;
 
+    /// <summary>Where the year search starts for a reference and zone (the same for every line of a replayed file).</summary>
+    private sealed record StartYear(DateTimeOffset Reference, TimeZoneInfo Zone, int Year);
+
+    // replaced, never changed: parsers on several threads may share one inference
+    private StartYear? _start;
+
     /// <summary>Builds the full timestamp for a stamp given in <paramref name="zone"/>.</summary>
     public DateTimeOffset Resolve(int month, int day, int hour, int minute, int second, long fractionTicks, TimeZoneInfo zone)
     {
         var reference = Reference();
-        var referenceLocal = TimeZoneInfo.ConvertTime(reference, zone);
-        var year = referenceLocal.Year;
-        // Near New Year a stamp slightly ahead of the clock (skew) may belong to next year: start the search there.
-        if ((referenceLocal + FutureTolerance).Year > year) year++;
+        var start = _start;
+        if (start is null || start.Reference != reference || !ReferenceEquals(start.Zone, zone))
+        {
+            var referenceLocal = TimeZoneInfo.ConvertTime(reference, zone);
+            var first = referenceLocal.Year;
+            // Near New Year a stamp slightly ahead of the clock (skew) may belong to next year: start the search there.
+            if ((referenceLocal + FutureTolerance).Year > first) first++;
+            _start = start = new StartYear(reference, zone, first);
+        }
+        var year = start.Year;
         for (var attempt = 0; attempt < 8; attempt++, year--)
         {
             // Feb 29 exists only in leap years: step back until it does.

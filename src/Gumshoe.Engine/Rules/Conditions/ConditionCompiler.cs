@@ -93,6 +93,80 @@ public static class ConditionCompiler
     /// <summary>The field names the expression reads; throws <see cref="ConditionSyntaxException"/> on bad input.</summary>
     public static IReadOnlySet<string> ReferencedFields(string expression) => Collect(ConditionParser.Parse(expression));
 
+    /// <summary>
+    /// Which of <paramref name="candidates"/> <paramref name="field"/> may hold when the condition is true: a
+    /// candidate is left out only when the condition is false for every event whose field has that value, whatever
+    /// its other fields (tests on other fields count as unknown; and, or and not follow three-valued logic).
+    /// </summary>
+    public static IReadOnlySet<string> PossibleValues(ConfigNode node, string field, IEnumerable<string> candidates)
+    {
+        var root = SigmaMatcher.Parse(node);
+        var possible = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var candidate in candidates)
+        {
+            var e = new Event();
+            e.Set(field, candidate);
+            if (Evaluate(root, field, e) != false) possible.Add(candidate);
+        }
+        return possible;
+    }
+
+    // Three-valued: null is "unknown", for tests on fields other than the one the event carries.
+    private static bool? Evaluate(ConditionNode node, string field, Event e)
+    {
+        switch (node)
+        {
+            case ConstantNode c: return c.Value;
+            case NotNode n: return !Evaluate(n.Term, field, e);
+            case AndNode a:
+            {
+                bool? all = true;
+                foreach (var t in a.Terms)
+                {
+                    var v = Evaluate(t, field, e);
+                    if (v == false) return false;
+                    if (v is null) all = null;
+                }
+                return all;
+            }
+            case OrNode o:
+            {
+                bool? any = false;
+                foreach (var t in o.Terms)
+                {
+                    var v = Evaluate(t, field, e);
+                    if (v == true) return true;
+                    if (v is null) any = null;
+                }
+                return any;
+            }
+            case AtLeastNode m:
+            {
+                int yes = 0, unknown = 0;
+                foreach (var t in m.Terms)
+                {
+                    var v = Evaluate(t, field, e);
+                    if (v == true) yes++;
+                    else if (v is null) unknown++;
+                }
+                return yes >= m.Min ? true : yes + unknown < m.Min ? false : null;
+            }
+            default:
+                return FieldOf(node) == field ? Build(node, Defaults).Test(e) : null;
+        }
+    }
+
+    private static string? FieldOf(ConditionNode node) => node switch
+    {
+        ExistsNode x => x.Field,
+        CompareNode c => c.Field,
+        TextNode t => t.Field,
+        RegexNode r => r.Field,
+        InListNode l => l.Field,
+        CidrNode c => c.Field,
+        _ => null,
+    };
+
     private readonly record struct Compiled(Func<Event, bool> Test, int Cost);
 
     private static IReadOnlySet<string> Collect(ConditionNode root)

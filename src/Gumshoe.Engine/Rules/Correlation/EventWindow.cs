@@ -37,12 +37,12 @@ public struct EventWindow
         // drop events that can no longer share a window with this one (or, for a late one, with anything after it)
         var drop = 0;
         while (drop < _count && t - _items![drop].Ticks >= T) drop++;
-        if (drop > 0) { Array.Copy(_items!, drop, _items!, 0, _count - drop); _count -= drop; }
+        if (drop > 0) { _items.AsSpan(drop, _count - drop).CopyTo(_items); _count -= drop; }
         if (_items is null) _items = new Slot[Math.Min(n, 2)];
         else if (_count == _items.Length) Array.Resize(ref _items, Math.Min(n, _items.Length * 2));
         var at = _count;
         while (at > 0 && _items[at - 1].Ticks > t) at--;
-        Array.Copy(_items, at, _items, at + 1, _count - at);
+        if (at < _count) _items.AsSpan(at, _count - at).CopyTo(_items.AsSpan(at + 1));
         _items[at] = new Slot { Ticks = t, Offset = r.Offset, Path = r.Path };
         _count++;
         // every window of n consecutive events that contains the new one, earliest first
@@ -54,7 +54,7 @@ public struct EventWindow
             _count = 0;
             return true;
         }
-        if (_count >= n) { Array.Copy(_items, _count - n + 1, _items, 0, n - 1); _count = n - 1; }
+        if (_count >= n) { _items.AsSpan(_count - n + 1, n - 1).CopyTo(_items); _count = n - 1; }
         return false;
     }
 
