@@ -268,7 +268,10 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser
         else if (m.StartsWith("Disconnecting ") && m.Contains("Too many authentication failures", StringComparison.Ordinal))
         {
             // new: "Disconnecting authenticating user USER HOST port N: Too many authentication failures [preauth]"
-            ParseUserHostPort(e, msg["Disconnecting ".Length..msg.IndexOf(": Too many", StringComparison.Ordinal)]);
+            // a garbled line may lack the ": " before the reason: then the text up to the reason is all there is
+            var end = msg.IndexOf(": Too many", StringComparison.Ordinal);
+            if (end < 0) end = msg.IndexOf("Too many", StringComparison.Ordinal);
+            ParseUserHostPort(e, msg["Disconnecting ".Length..Math.Max("Disconnecting ".Length, end)].TrimEnd());
             Set(e, Actions.TooManyFailures, "failure");
             return;
         }

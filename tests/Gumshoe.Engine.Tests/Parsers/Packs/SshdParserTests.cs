@@ -113,6 +113,14 @@ public class SshdParserTests
     }
 
     [Fact]
+    public void A_garbled_too_many_failures_line_is_still_classified_not_a_crash()
+    {
+        var garbled = Parse("Disconnecting user Too many authentication failures");
+        Assert.Equal(SshdParser.Actions.TooManyFailures, garbled.GetString("event.action"));
+        Assert.Equal("failure", garbled.GetString("event.outcome"));
+    }
+
+    [Fact]
     public void PreauthDisconnectsAreFailures()
     {
         var closed = Parse("Connection closed by authenticating user root 1.2.3.4 port 5 [preauth]");
