@@ -188,7 +188,7 @@ public static class RunCommand
         {
             case "collect":
             {
-                var publisher = new EventPublisher(connection, EventPublisher.StableId(directory), metrics);
+                var publisher = new EventPublisher(connection, EventPublisher.StableId(directory), metrics, loggers.CreateLogger("gumshoe.cluster.collect"));
                 var published = metrics.Counter("gumshoe_cluster_published_total");
                 using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 var heartbeat = new MemberHeartbeat(store.Cluster, publisher.CollectorId, "collect", cluster.Lease, () => $"published {published.Value}", logger)

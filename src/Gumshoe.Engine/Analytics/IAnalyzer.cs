@@ -14,3 +14,13 @@ public interface IAnalyzer
     /// <summary>Looks at one event; calls <paramref name="finding"/> for each finding it raises.</summary>
     void Analyze(Event e, Action<Event> finding);
 }
+
+/// <summary>An analyzer whose learnt state can be saved and restored (into a partition snapshot, a state file).</summary>
+public interface IStatefulAnalyzer : IAnalyzer
+{
+    /// <summary>Writes the learnt state.</summary>
+    void SaveState(Stream stream);
+
+    /// <summary>Replaces the learnt state with what <see cref="SaveState"/> wrote.</summary>
+    void LoadState(Stream stream);
+}

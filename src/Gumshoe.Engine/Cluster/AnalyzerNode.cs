@@ -31,8 +31,6 @@ public sealed class AnalyzerNode(ClusterConnection connection, GumshoeStore stor
         var started = DateTimeOffset.UtcNow;
         var owned = metrics.Gauge("gumshoe_cluster_partitions_owned");
         _logger.LogInformation("analyser {Id} joining ({Partitions} partitions)", Id, _options.Partitions);
-        if (config.Sections.ContainsKey("analytics"))
-            _logger.LogWarning("the analytics: section runs only in a single process (mode all); analysers run the rules");
         try
         {
             while (!stop.IsCancellationRequested)

@@ -6,6 +6,7 @@ using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Inputs;
 using Gumshoe.Engine.Metrics;
 using Gumshoe.Engine.Pipeline;
+using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 
 namespace Gumshoe.Engine.Cluster;
@@ -17,7 +18,7 @@ namespace Gumshoe.Engine.Cluster;
 /// tells every partition how far this collector's event clock has come (its watermark), which is what lets
 /// analysers close windows on the slowest collector's time instead of dropping its events as late.
 /// </summary>
-public sealed class EventPublisher(ClusterConnection connection, string collectorId, MetricsRegistry metrics) : IEventForwarder
+public sealed class EventPublisher(ClusterConnection connection, string collectorId, MetricsRegistry metrics, ILogger logger) : IEventForwarder
 {
     /// <summary>Header naming the collector of a message.</summary>
     public const string CollectorHeader = "Gumshoe-Collector";
@@ -32,6 +33,8 @@ public sealed class EventPublisher(ClusterConnection connection, string collecto
     private readonly Queue<Task> _inFlight = new();
     private readonly Counter _published = metrics.Counter("gumshoe_cluster_published_total");
     private readonly Counter _unkeyed = metrics.Counter("gumshoe_cluster_unkeyed_events_total");
+    private readonly Counter _oversized = metrics.Counter("gumshoe_cluster_events_without_original_total");
+    private readonly Counter _rejected = metrics.Counter("gumshoe_cluster_events_too_large_total");
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
     private long _lastWatermark = long.MinValue;
 
@@ -48,6 +51,23 @@ public sealed class EventPublisher(ClusterConnection connection, string collecto
         var partition = _options.PartitionOf(key);
         _buffer.ResetWrittenCount();
         EventWire.Write(_buffer, e);
+        // the broker refuses messages over its max_payload (1 MB by default): a huge line goes without its raw text
+        var limit = (connection.Connection.ServerInfo?.MaxPayload ?? 1024 * 1024) - 4096;
+        if (_buffer.WrittenCount > limit && e.Original is not null)
+        {
+            e.Original = null;
+            e.Set("event.original_truncated", FieldValue.Bool(true));
+            _buffer.ResetWrittenCount();
+            EventWire.Write(_buffer, e);
+            _oversized.Add();
+        }
+        if (_buffer.WrittenCount > limit)
+        {
+            _rejected.Add();
+            logger.LogError("{Path}@{Offset}: event of {Bytes} bytes is larger than the stream accepts ({Limit}); not forwarded",
+                record.Source.Path ?? record.Source.Input, record.Offset, _buffer.WrittenCount, limit);
+            return;
+        }
         var data = _buffer.WrittenMemory.ToArray();
         var headers = new NatsHeaders { [CollectorHeader] = collectorId, [TimeHeader] = e.Timestamp.UtcTicks.ToString(CultureInfo.InvariantCulture) };
         while (_inFlight.Count >= MaxInFlight) await _inFlight.Dequeue();

@@ -57,7 +57,11 @@ public sealed class PartitionWorker(int partition, long epoch, string owner, Clu
     {
         var rules = RuleSet.Compile(config, metrics);
         rules.Actions = new RequestRecorder(this);
-        var pipeline = new EventPipeline(rules, metrics, logger);
+        // per-user models live with the partition that sees the user's events (partition_by: [user.name] for them)
+        var pipeline = new EventPipeline(rules, metrics, logger)
+        {
+            Analyzers = config.Sections.GetValueOrDefault("analytics") is Analytics.Logins.AnalyticsSection analytics ? analytics.CreateAnalyzers(fromStateFile: false) : [],
+        };
         pipeline.AlertRaised += a => _alerts.Add((a, []));
         var buffer = new ReorderBuffer(_options.CollectorTimeout, _options.ReorderLimit);
         ulong consumed = 0;          // every message up to here is processed or held
@@ -69,6 +73,12 @@ public sealed class PartitionWorker(int partition, long epoch, string owner, Clu
         {
             var state = JsonNode.Parse(snapshot.State)!;
             rules.Restore(state["rules"]);
+            foreach (var a in pipeline.Analyzers.OfType<Analytics.IStatefulAnalyzer>())
+                if (state["analyzers"]?[a.Name] is { } saved)
+                {
+                    using var s = new MemoryStream(Convert.FromBase64String((string)saved!));
+                    a.LoadState(s);
+                }
             buffer.Restore(state["buffer"]);
             consumed = snapshot.Sequence;
             open = (bool?)state["open"] ?? true;
@@ -166,7 +176,7 @@ public sealed class PartitionWorker(int partition, long epoch, string owner, Clu
                 if (_alerts.Count > 0) await PublishAlertsAsync(stop);
                 if (lastMsg is not null && (sinceSnapshot.Elapsed >= _options.SnapshotEvery || unsnapshotted >= 50_000))
                 {
-                    if (!await SnapshotAsync(rules, buffer, consumed, open, lastMsg, stop)) return;
+                    if (!await SnapshotAsync(rules, pipeline, buffer, consumed, open, lastMsg, stop)) return;
                     lastMsg = null;
                     unsnapshotted = 0;
                     sinceSnapshot.Restart();
@@ -184,7 +194,7 @@ public sealed class PartitionWorker(int partition, long epoch, string owner, Clu
         try
         {
             if (_alerts.Count > 0) await PublishAlertsAsync(final.Token);
-            if (lastMsg is not null) await SnapshotAsync(rules, buffer, consumed, open, lastMsg, final.Token);
+            if (lastMsg is not null) await SnapshotAsync(rules, pipeline, buffer, consumed, open, lastMsg, final.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or System.Data.Common.DbException or NATS.Client.Core.NatsException)
         {
@@ -249,9 +259,17 @@ public sealed class PartitionWorker(int partition, long epoch, string owner, Clu
         return output.WrittenSpan.ToArray();
     }
 
-    private async Task<bool> SnapshotAsync(RuleSet rules, ReorderBuffer buffer, ulong consumed, bool open, INatsJSMsg<byte[]> last, CancellationToken ct)
+    private async Task<bool> SnapshotAsync(RuleSet rules, EventPipeline pipeline, ReorderBuffer buffer, ulong consumed, bool open, INatsJSMsg<byte[]> last, CancellationToken ct)
     {
         var state = new JsonObject { ["version"] = 1, ["rules"] = rules.Snapshot(), ["buffer"] = buffer.Snapshot(), ["open"] = open };
+        var analyzers = new JsonObject();
+        foreach (var a in pipeline.Analyzers.OfType<Analytics.IStatefulAnalyzer>())
+        {
+            using var s = new MemoryStream();
+            a.SaveState(s);
+            analyzers[a.Name] = Convert.ToBase64String(s.GetBuffer(), 0, (int)s.Length);
+        }
+        if (analyzers.Count > 0) state["analyzers"] = analyzers;
         if (!await store.Cluster.SaveSnapshotAsync(partition, owner, epoch, consumed, state.ToJsonString(), ct))
         {
             LeaseLost = true;

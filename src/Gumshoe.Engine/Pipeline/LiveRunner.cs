@@ -112,6 +112,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         var healthy = metrics.Gauge("gumshoe_checkpoint_healthy");
         healthy.Set(1);
         var sinceCommit = Stopwatch.StartNew();
+        var sinceProfiles = Stopwatch.StartNew();
         var dirty = false;
 
         async Task<bool> TryCommit(CancellationToken ct)
@@ -137,6 +138,13 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                     ["outputs"] = outputs,
                 });
                 journal.Committed();
+                // learnt login profiles go to their state file now and then (a full rewrite: too heavy for every commit)
+                if (sinceProfiles.Elapsed >= ProfileSaveInterval || ct.IsCancellationRequested || stop.IsCancellationRequested)
+                {
+                    try { foreach (var a in pipeline.Analyzers.OfType<Analytics.Logins.LoginAnalyzer>()) a.SaveState(); }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { _logger.LogError("cannot save the login profiles: {Error}", ex.Message); }
+                    sinceProfiles.Restart();
+                }
                 if (healthy.Value == 0) _logger.LogWarning("checkpoints work again; resuming");
                 healthy.Set(1);
                 dirty = false;
@@ -219,6 +227,9 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
             if (!await TryCommit(finalFlush.Token)) _logger.LogError("stopped without a final checkpoint; the next start resumes from the previous one");
         }
     }
+
+    // how often a live run rewrites the login analyzer's state file (and always at the final checkpoint)
+    private static readonly TimeSpan ProfileSaveInterval = TimeSpan.FromSeconds(30);
 
     // a record handled this soon after it was read means the pipeline is not behind
     private static readonly TimeSpan KeepingUp = TimeSpan.FromMilliseconds(200);

@@ -22,6 +22,7 @@ public sealed class AnalyticsSection
         return new AnalyticsSection { Logins = logins };
     }
 
-    /// <summary>Builds the configured analyzers, restoring saved state.</summary>
-    public IReadOnlyList<IAnalyzer> CreateAnalyzers() => Logins is null ? [] : [LoginAnalyzer.Create(Logins)];
+    /// <summary>Builds the configured analyzers, restoring their state files unless <paramref name="fromStateFile"/> is false (an analyser partition restores its own snapshot).</summary>
+    public IReadOnlyList<IAnalyzer> CreateAnalyzers(bool fromStateFile = true) =>
+        Logins is null ? [] : [fromStateFile ? LoginAnalyzer.Create(Logins) : new LoginAnalyzer(Logins)];
 }

@@ -10,7 +10,7 @@ namespace Gumshoe.Engine.Analytics.Logins;
 /// with an organisation-wide model for users still warming up), combined into one score with a decision. Causal: a
 /// login is scored against the profile of everything before it (failed attempts included), then added to it.
 /// </summary>
-public sealed partial class LoginAnalyzer : IAnalyzer
+public sealed partial class LoginAnalyzer : IStatefulAnalyzer
 {
     /// <summary>Features of one login, in the order of the forest's columns.</summary>
     public static readonly string[] FeatureNames =
