@@ -62,7 +62,7 @@ SEC
       echo "SEC SingleWithThreshold       ${s% *} s  ${s#* } KB   gumshoe is $(awk -v a="${s% *}" -v b="${r% *}" 'BEGIN{printf "%.1f", a/b}')x faster"
       ;;
     soak)
-      dotnet run --project tools/Gumshoe.Soak -c Release -- --lines 1000000 --kills 100 --rate 5000 --work "$out/soak"
+      dotnet run --project tools/Gumshoe.Soak -c Release -- --lines 1000000 --kills 100 --rate 2000 --work "$out/soak"
       ;;
     latency)
       for rate in 1000 50000; do

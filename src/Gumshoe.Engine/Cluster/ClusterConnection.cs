@@ -44,22 +44,15 @@ public sealed class ClusterConnection : IAsyncDisposable
             await nc.ConnectAsync();
             await c.RetryAsync("create streams", async () =>
             {
-                await c.JetStream.CreateOrUpdateStreamAsync(new StreamConfig(options.EventStream, [options.Name + ".events.*"])
-                {
-                    NumReplicas = options.Replicas,
-                    Storage = StreamConfigStorage.File,
-                    Retention = StreamConfigRetention.Limits,
-                    MaxAge = options.Retention,
-                    DuplicateWindow = options.DuplicateWindow,
-                }, ct);
-                await c.JetStream.CreateOrUpdateStreamAsync(new StreamConfig(options.AlertStream, [options.AlertSubject])
-                {
-                    NumReplicas = options.Replicas,
-                    Storage = StreamConfigStorage.File,
-                    Retention = StreamConfigRetention.Limits,
-                    MaxAge = options.Retention,
-                    DuplicateWindow = options.DuplicateWindow,
-                }, ct);
+                foreach (var (stream, subject) in new[] { (options.EventStream, options.Name + ".events.*"), (options.AlertStream, options.AlertSubject) })
+                    await c.JetStream.CreateOrUpdateStreamAsync(new StreamConfig(stream, [subject])
+                    {
+                        NumReplicas = options.Replicas,
+                        Storage = StreamConfigStorage.File,
+                        Retention = StreamConfigRetention.Limits,
+                        MaxAge = options.Retention,
+                        DuplicateWindow = options.DuplicateWindow,
+                    }, ct);
                 return true;
             }, ct);
         }
