@@ -70,7 +70,7 @@ public static class RunCommand
                 Console.Error.WriteLine($"error: {ex.Message}");
                 return 2;
             }
-            var web = cluster is not null && m != "web" ? null : config.Sections.GetValueOrDefault("web") as WebOptions;
+            var web = cluster is not null ? null : config.Sections.GetValueOrDefault("web") as WebOptions;
             if (m == "web") web ??= new WebOptions();
             if (r.GetValue(listen) is { } listenText)
             {
@@ -105,7 +105,7 @@ public static class RunCommand
             endpointMetrics.Start(stop.Token);
 
             var activity = new LiveActivity();
-            await using var recorder = store is null ? null : new AlertRecorder(store.Alerts, activity, metrics, loggers.CreateLogger("gumshoe.store"));
+            await using var recorder = store is null || cluster is not null ? null : new AlertRecorder(store.Alerts, activity, metrics, loggers.CreateLogger("gumshoe.store"));
             GumshoeWebApp? app = null;
             if (web is not null)
             {
@@ -190,21 +190,14 @@ public static class RunCommand
             {
                 var publisher = new EventPublisher(connection, EventPublisher.StableId(directory), metrics, loggers.CreateLogger("gumshoe.cluster.collect"));
                 var published = metrics.Counter("gumshoe_cluster_published_total");
-                using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                var heartbeat = new MemberHeartbeat(store.Cluster, publisher.CollectorId, "collect", cluster.Lease, () => $"published {published.Value}", logger)
-                    .RunAsync(heartbeatStop.Token);
                 var runner = new LiveRunner(config, RuleSet.Compile(null, metrics, config.Components), new LiveRunOptions
                 {
                     DataDirectory = directory, EventsOut = eventsOut, Forward = publisher, RunAnalytics = false, ReloadRules = false,
                 }, metrics, loggers);
                 logger.LogInformation("collector {Id}: {Inputs} inputs → {Stream} ({Partitions} partitions by {Key})",
                     publisher.CollectorId, config.Inputs.Count, cluster.EventStream, cluster.Partitions, cluster.PartitionBy.Spec);
-                try { await runner.RunAsync(stop); }
-                finally
-                {
-                    await heartbeatStop.CancelAsync();
-                    await heartbeat;
-                }
+                await new MemberHeartbeat(store.Cluster, publisher.CollectorId, "collect", cluster.Lease, () => $"published {published.Value}", logger)
+                    .RunWhileAsync(() => runner.RunAsync(stop), stop);
                 break;
             }
             case "analyze":
@@ -215,8 +208,8 @@ public static class RunCommand
                 var id = $"{Environment.MachineName}-{Environment.ProcessId}";
                 var node = new ResponderNode(connection, config, directory, metrics, loggers);
                 var received = metrics.Counter("gumshoe_cluster_alerts_received_total");
-                await Task.WhenAll(node.RunAsync(stop),
-                    new MemberHeartbeat(store.Cluster, id, ResponderNode.Role, cluster.Lease, () => $"alerts {received.Value}", logger).RunAsync(stop));
+                await new MemberHeartbeat(store.Cluster, id, ResponderNode.Role, cluster.Lease, () => $"alerts {received.Value}", logger)
+                    .RunWhileAsync(() => node.RunAsync(stop), stop);
                 break;
             }
         }

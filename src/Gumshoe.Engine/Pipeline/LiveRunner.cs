@@ -151,7 +151,13 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 sinceCommit.Restart();
                 return true;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException || (ex is OperationCanceledException && options.Forward is not null))
+            catch (OperationCanceledException) when (options.Forward is not null)
+            {
+                // stopping while the stream acknowledged: not a storage problem; the final checkpoint flushes again
+                journal.CommitFailed();
+                return false;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 journal.CommitFailed();
                 commitFailures.Add();
