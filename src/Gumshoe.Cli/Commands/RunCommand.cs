@@ -105,7 +105,7 @@ public static class RunCommand
             endpointMetrics.Start(stop.Token);
 
             var activity = new LiveActivity();
-            await using var recorder = store is null || cluster is not null ? null : new AlertRecorder(store.Alerts, activity, metrics, loggers.CreateLogger("gumshoe.store"));
+            var recorder = store is null || cluster is not null ? null : new AlertRecorder(store.Alerts, activity, metrics, loggers.CreateLogger("gumshoe.store"));
             GumshoeWebApp? app = null;
             if (web is not null)
             {
@@ -145,6 +145,7 @@ public static class RunCommand
                 AlertsOut = r.GetValue(alertsOut),
                 EventsOut = r.GetValue(eventsOut),
                 Observe = recorder is null ? null : recorder.Attach,
+                Participants = recorder is null ? [] : [recorder],
             }, metrics, loggers);
             logger.LogInformation("running {Config}: {Inputs} inputs, {Rules} rules", config.File, config.Inputs.Count, rules.Rules.Count);
             try
