@@ -41,6 +41,8 @@ public sealed class FileTailInput : IInput
     private readonly Lock _lock = new();
     private bool _restored;
     private bool _hadCheckpoint;
+    private long _scannedTicks;          // start (UTC ticks) of the last completed scan: every file born before it is in _files
+    private long _restoredScannedTicks;  // the same, from the checkpoint restored
 
     public FileTailInput(string name, IParser parser, ParseContext context, FileTailOptions options)
     {
@@ -96,7 +98,7 @@ public sealed class FileTailInput : IInput
                 });
             }
         }
-        return new JsonObject { ["files"] = arr };
+        return new JsonObject { ["files"] = arr, ["scanned"] = Interlocked.Read(ref _scannedTicks) };
     }
 
     public void Restore(JsonNode? state)
@@ -104,6 +106,7 @@ public sealed class FileTailInput : IInput
         _restored = true;
         if (state?["files"] is not JsonArray files) return;
         _hadCheckpoint = true;
+        _restoredScannedTicks = (long?)state["scanned"] ?? 0;
         lock (_lock)
         {
             foreach (var f in files)
@@ -273,6 +276,52 @@ public sealed class FileTailInput : IInput
                 }
                 lock (input._lock) input._files.Remove(f);
             }
+            AdoptBornWhileDown();
+        }
+
+        // A file created at the glob path after the last scan before the checkpoint and rotated away while the engine
+        // was down is in no checkpoint and no longer matches the glob: it is found among the rotated siblings (a name
+        // that extends a tailed file's name) as a file no entry knows — neither its identity nor, for a copy or an
+        // archive of a known file, its leading bytes — last written after that scan. Nothing of it was committed, so
+        // it is read from its beginning, before the files at the glob paths.
+        private void AdoptBornWhileDown()
+        {
+            if (input._restoredScannedTicks == 0) return; // a first start, or a checkpoint from before this was recorded
+            var since = new DateTime(input._restoredScannedTicks, DateTimeKind.Utc) - TimeSpan.FromSeconds(1);
+            List<TailedFile> known;
+            lock (input._lock) known = input._files.ToList();
+            var globbed = new HashSet<string>(Glob.Expand(Opt.Paths), StringComparer.Ordinal);
+            var stems = new HashSet<string>(globbed.Select(Path.GetFileName).OfType<string>(), StringComparer.Ordinal);
+            foreach (var k in known) if (Path.GetFileName(k.Path) is { } n && k.AtGlobPath) stems.Add(n);
+            var orphans = new List<(string Path, FileIdentity Id, bool Gzip, DateTime Written)>();
+            foreach (var candidate in Neighbours(null).Distinct(StringComparer.Ordinal))
+            {
+                if (globbed.Contains(candidate)) continue;
+                var name = Path.GetFileName(candidate);
+                if (!stems.Any(stem => name.Length > stem.Length + 1 && name.StartsWith(stem, StringComparison.Ordinal) && name[stem.Length] is '.' or '-' or '_')) continue;
+                if (FileIdentity.OfPath(candidate) is not { IsRegular: true } id) continue;
+                if (known.Any(k => k.SameIdentity(id))) continue;
+                DateTime written;
+                try { written = File.GetLastWriteTimeUtc(candidate); }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
+                if (written < since) continue;
+                var gzip = candidate.EndsWith(".gz", StringComparison.Ordinal);
+                if (known.Any(k => k.FingerprintLength > 0 && FingerprintMatches(candidate, k, gzip))) continue; // a copy or archive of a known file
+                orphans.Add((candidate, id, gzip, written));
+            }
+            foreach (var (path, id, gzip, written) in orphans.OrderBy(o => o.Written))
+            {
+                var (fpLen, fp) = ComputeFingerprint(path, gzip, Opt.FingerprintBytes);
+                if (fpLen <= 0) continue;
+                var t = new TailedFile(input.Name, path, input.ParseContext)
+                {
+                    Device = id.Device, Inode = id.Inode, FingerprintLength = fpLen, Fingerprint = fp, IsGzip = gzip, AtGlobPath = false,
+                };
+                if (!Open(t)) continue;
+                lock (input._lock) input._files.Add(t);
+                run.Logger.LogInformation("input {Input}: {Path} was created and rotated away while stopped; reading it from the start", input.Name, path);
+                run.Metrics.Counter("gumshoe_input_rotations_total", "input", input.Name, "kind", "while_stopped").Add();
+            }
         }
 
         private (string Path, bool Gzip, bool Truncated)? FindByIdentity(TailedFile f)
@@ -311,10 +360,10 @@ public sealed class FileTailInput : IInput
             return null;
         }
 
-        private IEnumerable<string> Neighbours(TailedFile f)
+        private IEnumerable<string> Neighbours(TailedFile? f)
         {
             var dirs = new HashSet<string>(StringComparer.Ordinal);
-            if (f.Path is not null && Path.GetDirectoryName(f.Path) is { } d) dirs.Add(d);
+            if (f?.Path is not null && Path.GetDirectoryName(f.Path) is { } d) dirs.Add(d);
             foreach (var p in Opt.Paths)
             {
                 if (Path.GetDirectoryName(p) is { } gd) dirs.Add(gd);
@@ -450,6 +499,7 @@ public sealed class FileTailInput : IInput
         public async Task ScanAsync(bool startAtEnd, CancellationToken ct)
         {
             var now = DateTime.UtcNow;
+            var started = now.Ticks;
             List<TailedFile> known;
             lock (input._lock) known = input._files.ToList();
             var seen = new HashSet<TailedFile>();
@@ -514,6 +564,7 @@ public sealed class FileTailInput : IInput
                 if (k.Closed && now - k.LastSeen > TimeSpan.FromMinutes(10))
                     lock (input._lock) input._files.Remove(k); // long gone; nothing can match it again
             }
+            Interlocked.Exchange(ref input._scannedTicks, started);
             await Task.CompletedTask;
         }
 

@@ -194,6 +194,49 @@ public sealed class FileTailInputTests : IDisposable
     }
 
     [Fact]
+    public async Task FilesCreatedAndRotatedAwayWhileStoppedAreReadOnceAndOlderOrKnownFilesAreNot()
+    {
+        Append(Log, 0, 100);
+        File.WriteAllText(Log + ".9", "an old rotated file from before the first start\n");
+        File.SetLastWriteTimeUtc(Log + ".9", DateTime.UtcNow.AddHours(-3));
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        var state = await first.StopAsync();
+        await Task.Delay(1100); // the old file's scan lies in the past by more than the clock slack
+
+        // while stopped: the known file gets more lines and is rotated (with a copy of it lying around too); a new file
+        // is born, written and rotated and compressed; another is born and rotated; a third is born at the path
+        Append(Log, 100, 120);
+        File.Move(Log, Log + ".1");
+        File.Copy(Log + ".1", Path.Combine(_dir, "auth.log-copy"));
+        Append(Log, 120, 150);
+        File.Move(Log + ".1", Log + ".2");
+        File.Move(Log, Log + ".1");
+        using (var src = File.OpenRead(Log + ".1"))
+        using (var gz = new GZipStream(File.Create(Log + ".1.gz"), CompressionLevel.Fastest))
+            src.CopyTo(gz);
+        File.SetLastWriteTimeUtc(Log + ".1.gz", File.GetLastWriteTimeUtc(Log + ".1")); // as gzip keeps it
+        File.Delete(Log + ".1");
+        Append(Log, 150, 170);
+        File.Move(Log + ".2", Log + ".3");
+        File.Move(Log + ".1.gz", Log + ".2.gz");
+        File.Move(Log, Log + ".1");
+        Append(Log, 170, 200);
+
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(100);
+        await Task.Delay(700);
+        AssertExactlyOnce(Expected(100, 200), second.Lines);
+        Assert.Equal(2, second.Metrics.Counter("gumshoe_input_rotations_total", "input", "t", "kind", "while_stopped").Value);
+        var again = await second.StopAsync();
+
+        // and a restart after that reads none of them again
+        await using var third = new Tail(Log, again);
+        await Task.Delay(700);
+        lock (third.Lines) Assert.Empty(third.Lines);
+    }
+
+    [Fact]
     public async Task ARotatedFileCompressedWhileStoppedIsReadFromTheArchive()
     {
         Append(Log, 0, 100);
