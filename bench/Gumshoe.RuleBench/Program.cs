@@ -10,6 +10,7 @@ using Gumshoe.Engine.Rules;
 // Timed benchmark of the rule engine: 50 rules of every type over a stream of JSON events with 100,000 distinct
 // source addresses, on one thread; then the state size of a threshold rule per active key.
 //   dotnet run --project bench/Gumshoe.RuleBench -c Release -- [--events 2000000] [--keys 100000]
+//       [--only threshold|single|distinct|sequence|absence] [--by-type]
 
 var events = Arg("--events", 2_000_000);
 var keys = Arg("--keys", 100_000);
@@ -55,52 +56,78 @@ for (var i = 0; i < 10; i++)
 for (var i = 0; i < 5; i++)
     yaml.Append($"  - {{name: absence-{i}, type: absence, when: 'event.action == \"{actions[i]}\" and http.response.status_code == 404', expect: 'event.action == \"{actions[i + 1]}\"', group_by: [source.ip], within: 1m}}\n");
 var only = Array.IndexOf(args, "--only") is var oi && oi >= 0 && oi + 1 < args.Length ? args[oi + 1] : null;
-if (only is not null)
-    yaml = new StringBuilder(string.Join("\n", yaml.ToString().Split('\n').Where(l => l == "rules:" || l.Contains("name: " + only))) + "\n");
+var byType = args.Contains("--by-type");
 var dir = Directory.CreateTempSubdirectory("gumshoe-bench-").FullName;
-File.WriteAllText(Path.Combine(dir, "rules.yml"), yaml.ToString());
-var metrics = new MetricsRegistry();
-var rules = RuleSet.Compile(GumshoeConfig.Load(Path.Combine(dir, "rules.yml"), BuiltInComponents.Create(), _ => null), metrics);
+var all = yaml.ToString();
 var sink = new CountingSink();
+string OnlyType(string type) => string.Join("\n", all.Split('\n').Where(l => l == "rules:" || l.Contains("name: " + type + "-"))) + "\n";
 
-// warm up on a tenth, then measure on a fresh rule set
-for (var i = 0; i < events / 10; i++) rules.OnEvent(parsed[i], sink);
-rules = RuleSet.Compile(GumshoeConfig.Load(Path.Combine(dir, "rules.yml"), BuiltInComponents.Create(), _ => null), new MetricsRegistry());
-sink.Count = 0;
-GC.Collect();
-var gcBefore = GC.CollectionCount(0);
-var allocBefore = GC.GetAllocatedBytesForCurrentThread();
-sw.Restart();
-foreach (var e in parsed) rules.OnEvent(e, sink);
-var ruleSeconds = sw.Elapsed.TotalSeconds;
-var allocated = GC.GetAllocatedBytesForCurrentThread() - allocBefore;
+var main = Measure(only is null ? all : OnlyType(only));
 Console.WriteLine($"json parse:        {events / parseSeconds,12:N0} events/s ({parseSeconds:F2}s)");
-Console.WriteLine($"50 rules:          {events / ruleSeconds,12:N0} events/s ({ruleSeconds:F2}s), {sink.Count:N0} alerts, {allocated / (double)events:F0} bytes allocated per event, {GC.CollectionCount(0) - gcBefore} gen0 GCs");
-Console.WriteLine($"active keys:       {rules.Rules.Sum(r => r.ActiveKeys):N0} over all rules");
+Console.WriteLine($"{(only is null ? "50 rules" : only),-18} {main.Line}");
+Console.WriteLine($"active keys:       {main.ActiveKeys:N0} over all rules");
+if (byType)
+    foreach (var type in new[] { "threshold", "single", "distinct", "sequence", "absence" })
+        Console.WriteLine($"  {type,-16} {Measure(OnlyType(type)).Line}");
 
-// --- state per active threshold key: N = 5 within 1 h, four events per key (the most a window keeps)
+// --- state per active threshold key: N = 5 within 1 h, one and then four events per key (four: the most a window keeps)
 parsed = null!;
-var one = RuleSet.Compile(WriteRules(dir, "rules:\n  - {name: t, type: threshold, when: 'event.outcome == \"failure\"', group_by: [source.ip], count: 5, within: 1h, max_keys: 1000000}\n"), new MetricsRegistry());
-var stream = new List<Event>(keys * 4);
-for (var round = 0; round < 4; round++)
-    for (var k = 0; k < keys; k++)
-    {
-        var e = new Event { Input = "bench", Timestamp = start.AddSeconds(round), Offset = k, FilePath = "/var/log/auth.log" };
-        e.Set("event.outcome", "failure");
-        e.Set("source.ip", FieldValue.Ip(new System.Net.IPAddress([10, (byte)(k >> 16), (byte)(k >> 8), (byte)k])));
-        stream.Add(e);
-    }
-GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-var before = GC.GetTotalMemory(forceFullCollection: true);
-foreach (var e in stream) one.OnEvent(e, sink);
-stream = null;
-GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-var after = GC.GetTotalMemory(forceFullCollection: true);
-var active = one.Rules[0].ActiveKeys;
-Console.WriteLine($"threshold state:   {(after - before) / (double)active:F0} bytes per active key ({active:N0} keys holding 4 events each, IPv4 keys)");
-GC.KeepAlive(one);
+foreach (var held in new[] { 1, 4 })
+    Console.WriteLine($"threshold state:   {StatePerKey(held):F0} bytes per active key ({keys:N0} IPv4 keys holding {held} event{(held == 1 ? "" : "s")} each)");
 Directory.Delete(dir, recursive: true);
 return 0;
+
+// Compiles the rules, warms up on a tenth of the stream, then feeds the whole stream to a fresh rule set: wall
+// time and the process's CPU time (the machine is shared: CPU time is what one core spends), allocation, GCs.
+Result Measure(string rulesYaml)
+{
+    File.WriteAllText(Path.Combine(dir, "rules.yml"), rulesYaml);
+    var rules = RuleSet.Compile(GumshoeConfig.Load(Path.Combine(dir, "rules.yml"), BuiltInComponents.Create(), _ => null), new MetricsRegistry());
+    for (var i = 0; i < events / 10; i++) rules.OnEvent(parsed[i], sink);
+    rules = RuleSet.Compile(GumshoeConfig.Load(Path.Combine(dir, "rules.yml"), BuiltInComponents.Create(), _ => null), new MetricsRegistry());
+    sink.Count = 0;
+    GC.Collect();
+    var gcBefore = GC.CollectionCount(0);
+    var allocBefore = GC.GetAllocatedBytesForCurrentThread();
+    var (gen1, gen2, pause) = (GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+    var process = Process.GetCurrentProcess();
+    var cpuBefore = process.TotalProcessorTime;
+    var watch = Stopwatch.StartNew();
+    foreach (var e in parsed) rules.OnEvent(e, sink);
+    var seconds = watch.Elapsed.TotalSeconds;
+    process.Refresh();
+    var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+    var allocated = GC.GetAllocatedBytesForCurrentThread() - allocBefore;
+    var line = $"{events / seconds,12:N0} events/s ({seconds:F2}s wall), {events / cpu,12:N0} events per CPU-second ({cpu:F2}s), "
+        + $"{sink.Count:N0} alerts, {allocated / (double)events:F0} B allocated/event, GCs {GC.CollectionCount(0) - gcBefore}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} (gen0/1/2) pausing {(GC.GetTotalPauseDuration() - pause).TotalSeconds:F2}s";
+    return new Result(line, rules.Rules.Sum(r => r.ActiveKeys));
+}
+
+// The managed heap growth per active key of one threshold rule (N = 5 within 1 h) fed `held` events per key.
+[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+double StatePerKey(int held)
+{
+    var one = RuleSet.Compile(WriteRules(dir, "rules:\n  - {name: t, type: threshold, when: 'event.outcome == \"failure\"', group_by: [source.ip], count: 5, within: 1h, max_keys: 1000000}\n"), new MetricsRegistry());
+    var stream = new List<Event>(keys * held);
+    for (var round = 0; round < held; round++)
+        for (var k = 0; k < keys; k++)
+        {
+            var e = new Event { Input = "bench", Timestamp = start.AddSeconds(round), Offset = k, FilePath = "/var/log/auth.log" };
+            e.Set("event.outcome", "failure");
+            e.Set("source.ip", FieldValue.Ip(new System.Net.IPAddress([10, (byte)(k >> 16), (byte)(k >> 8), (byte)k])));
+            stream.Add(e);
+        }
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    var before = GC.GetTotalMemory(forceFullCollection: true);
+    foreach (var e in stream) one.OnEvent(e, sink);
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    var after = GC.GetTotalMemory(forceFullCollection: true);
+    var active = one.Rules[0].ActiveKeys;
+    // the events stay alive across both readings, so the difference is the rule's state alone
+    GC.KeepAlive(stream);
+    GC.KeepAlive(one);
+    return (after - before) / (double)active;
+}
 
 int Arg(string name, int fallback)
 {
@@ -121,3 +148,5 @@ internal sealed class CountingSink : IAlertSink
     public long Count;
     public void Emit(Alert alert, Event trigger) => Count++;
 }
+
+internal sealed record Result(string Line, long ActiveKeys);

@@ -39,7 +39,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     protected override TimeSpan Horizon => distinct.Within;
     protected override int Match(Event e) => when(e) && e.TryGet(distinct.Field, out var v) && !v.IsNull ? 0 : -1;
 
-    protected override void OnMatch(Event e, int match, string key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
     {
         var s = state!;
         var t = e.Timestamp.UtcTicks;

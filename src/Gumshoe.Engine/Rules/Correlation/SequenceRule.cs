@@ -70,7 +70,7 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
 
     protected override bool Creates(int match) => (match & ~UntilBit) != 0;
 
-    protected override void OnMatch(Event e, int match, string key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
     {
         var s = state!;
         if ((match & UntilBit) != 0)
@@ -98,7 +98,7 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
         Array.Clear(s.Done);
     }
 
-    private void Ordered(Event e, int match, string key, State s, IAlertSink sink)
+    private void Ordered(Event e, int match, GroupKeyValue key, State s, IAlertSink sink)
     {
         var t = e.Timestamp.UtcTicks;
         var r = RefOf(e);
@@ -146,7 +146,7 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
         s.LastStep = r.Timestamp.UtcTicks;
     }
 
-    private void Unordered(Event e, int match, string key, State s, IAlertSink sink)
+    private void Unordered(Event e, int match, GroupKeyValue key, State s, IAlertSink sink)
     {
         var n = _seq.Steps.Count;
         if (s.Windows.Length != n) { s.Windows = new EventWindow[n]; s.Done = new EventRef[]?[n]; }
