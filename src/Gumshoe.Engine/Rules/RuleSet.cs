@@ -370,7 +370,7 @@ public sealed class RuleSet
 
         public void Emit(Alert alert, Event trigger)
         {
-            var values = RuleActions.AlertValues(alert);
+            var values = rule.Actions.Values(alert);
             rule.Actions.Decorate(alert, trigger, values);
             _outer.Emit(alert, trigger);
             set._dispatch.Depth = _depth;

@@ -50,9 +50,15 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
     {
         public int Step;                       // ordered: steps completed
         public long Start, LastStep;           // ordered: first event time, time the last completed step completed
-        public List<EventRef> Events = [];     // ordered: contributing events of completed steps
+        private List<EventRef>? _events, _slide; // made on first use: most groups never complete a step
+        public List<EventRef> Events { get => _events ??= []; init => _events = value; } // ordered: contributing events of completed steps
         public EventWindow Window;             // ordered: the step being counted
-        public List<EventRef> Slide = [];      // ordered: newest first-step events while the second step is awaited
+        public List<EventRef> Slide { get => _slide ??= []; init => _slide = value; }   // ordered: newest first-step events while the second step is awaited
+        internal void ClearLists()
+        {
+            _events?.Clear();
+            _slide?.Clear();
+        }
         public EventWindow[] Windows = [];     // unordered: per step
         public EventRef[]?[] Done = [];        // unordered: per step, its latest completion
     }
@@ -91,9 +97,8 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
     {
         s.Step = 0;
         s.Start = s.LastStep = 0;
-        s.Events.Clear();
+        s.ClearLists();
         s.Window.Clear();
-        s.Slide.Clear();
         for (var i = 0; i < s.Windows.Length; i++) s.Windows[i].Clear();
         Array.Clear(s.Done);
     }
