@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
@@ -91,13 +92,15 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
             OnMatch(e, m, key, null, sink);
             return;
         }
-        if (!_states.TryGetValue(key, out var s))
+        TState? s;
+        if (Creates(m))
         {
-            if (!Creates(m)) return;
-            s = new TState();
-            _states[key] = s;
-            if (_states.Count > Options.MaxKeys) Sweep(force: true, keep: key);
+            // one hash lookup finds the group or makes room for it
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out var exists);
+            s = slot ??= new TState();
+            if (!exists && _states.Count > Options.MaxKeys) Sweep(force: true, keep: key);
         }
+        else if (!_states.TryGetValue(key, out s)) return;
         if (t > s.Touched) s.Touched = t;
         OnMatch(e, m, key, s, sink);
         if (++_sinceSweep >= 65_536) Sweep(force: false, keep: key);
