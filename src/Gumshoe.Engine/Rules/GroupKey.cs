@@ -49,10 +49,21 @@ public sealed class GroupKey
         return true;
     }
 
-    /// <summary>The group key of an event (values joined by U+001F), or false when a field is missing. Allocates only the key.</summary>
+    /// <summary>The group key of an event as text (values joined by U+001F), or false when a field is missing.</summary>
     public bool TryGetKey(Event e, out string key)
     {
-        // rules of one set share GroupKey instances (see Intern): the key of the event just seen is reused
+        var ok = TryGetValue(e, out var value);
+        key = ok ? value.ToString() : "";
+        return ok;
+    }
+
+    /// <summary>
+    /// The group key of an event as a <see cref="GroupKeyValue"/>, or false when a field is missing. An IPv4 address
+    /// or an IP network (<c>source.ip/24</c>) of a one-field key is held as a number: nothing is allocated.
+    /// </summary>
+    public bool TryGetValue(Event e, out GroupKeyValue key)
+    {
+        // rules of one set share GroupKey instances (see RuleSet): the key of the event just seen is reused
         if (ReferenceEquals(e, _lastEvent) && e.Timestamp == _lastTime)
         {
             key = _lastKey;
@@ -67,25 +78,63 @@ public sealed class GroupKey
 
     private Event? _lastEvent;
     private DateTimeOffset _lastTime;
-    private string _lastKey = "";
+    private GroupKeyValue _lastKey;
     private bool _lastOk;
 
     /// <summary>The spec this key was parsed from (<c>source.ip/24,user.name</c>), to share one instance per spec.</summary>
     public string Spec => string.Join(",", _parts.Select(p => p.Label));
 
-    private bool Compute(Event e, out string key)
+    /// <summary>
+    /// The key whose text is <paramref name="text"/> (a snapshot's key): the value an event with those field values
+    /// gets from <see cref="TryGetValue"/>.
+    /// </summary>
+    public GroupKeyValue ValueOf(string text)
     {
-        key = "";
-        if (_parts.Length == 0) return true;
-        if (_parts.Length == 1) return TryPart(e, 0, out key);
+        if (_parts.Length != 1) return GroupKeyValue.Text(text);
+        if (IsPrefixed(0)) return GroupKeyValue.TryCanonicalNetwork(text, out var net) ? net : GroupKeyValue.Text(text);
+        return GroupKeyValue.TryCanonicalIpv4(text, out var v4) ? GroupKeyValue.Ipv4(v4) : GroupKeyValue.Text(text);
+    }
+
+    private bool IsPrefixed(int i) => _parts[i].V4Prefix < 32 || _parts[i].V6Prefix < 128;
+
+    private bool Compute(Event e, out GroupKeyValue key)
+    {
+        if (_parts.Length == 0) { key = GroupKeyValue.Text(""); return true; }
+        if (_parts.Length == 1) return TryPartValue(e, out key);
+        key = default;
         string[] texts = new string[_parts.Length];
         for (var i = 0; i < _parts.Length; i++)
             if (!TryPart(e, i, out texts[i])) return false;
-        key = string.Join('\u001f', texts);
+        key = GroupKeyValue.Text(string.Join('\u001f', texts));
         return true;
     }
 
-    /// <summary>The labelled values of a key made by <see cref="TryGetKey"/>.</summary>
+    // A one-field key: the same text as TryPart gives, held as a number where it is an address or network.
+    private bool TryPartValue(Event e, out GroupKeyValue key)
+    {
+        var (field, v4, v6, _) = _parts[0];
+        key = default;
+        if (!e.TryGet(field, out var v) || v.IsNull) return false;
+        if (IsPrefixed(0))
+        {
+            if (v.AsIp() is { } ip) key = GroupKeyValue.Network(ip, ip.AddressFamily == AddressFamily.InterNetwork ? v4 : v6);
+            else
+            {
+                var text = v.AsString();
+                key = text.Contains('/') && GroupKeyValue.TryCanonicalNetwork(text, out var net) ? net : GroupKeyValue.Text(text);
+            }
+            return true;
+        }
+        if (v.Kind == FieldKind.Ip && GroupKeyValue.TryIpv4(v.AsIp()!, out var address)) key = GroupKeyValue.Ipv4(address);
+        else if (v.Kind == FieldKind.String && GroupKeyValue.TryCanonicalIpv4(v.AsString(), out address)) key = GroupKeyValue.Ipv4(address);
+        else key = GroupKeyValue.Text(v.AsString());
+        return true;
+    }
+
+    /// <summary>The labelled values of a key.</summary>
+    public KeyValuePair<string, string>[] ValuesOf(GroupKeyValue key) => ValuesOf(key.ToString());
+
+    /// <summary>The labelled values of a key's text (<see cref="TryGetKey"/>).</summary>
     public KeyValuePair<string, string>[] ValuesOf(string key)
     {
         if (_parts.Length == 0) return [];

@@ -20,6 +20,12 @@ public interface IRule
     /// </summary>
     void AdvanceClock(DateTimeOffset clock, IAlertSink sink);
 
+    /// <summary>
+    /// Whether <see cref="AdvanceClock"/> may raise alerts (absence), so it must be told of every move of the clock.
+    /// Any other rule may be told late — just before its next event — so a rule set skips it for events it cannot match.
+    /// </summary>
+    bool ClockDriven => true;
+
     /// <summary>The per-group state, for a checkpoint.</summary>
     JsonNode Snapshot();
 

@@ -38,7 +38,7 @@ public sealed class RuleActions
     public static RuleActions Compile(ConfigNode? then, string rule, ComponentContext components)
     {
         var actions = new RuleActions(rule);
-        if (then is null || then.IsNull) return actions;
+        if (then is null || then.IsNull) { actions.FindNeeded(); return actions; }
         var index = 0;
         foreach (var item in then.Items)
         {
@@ -70,6 +70,7 @@ public sealed class RuleActions
             }
             index++;
         }
+        actions.FindNeeded();
         return actions;
     }
 
@@ -77,20 +78,39 @@ public sealed class RuleActions
     public IAction? ActionAt(int index) => _entries.OfType<SideEffect>().FirstOrDefault(s => s.Index == index)?.Action;
 
     /// <summary>The values templates are filled from: the alert's own (rule, count, first_seen …) and its group.</summary>
-    public static Dictionary<string, string> AlertValues(Alert alert)
+    public static Dictionary<string, string> AlertValues(Alert alert) => AlertValues(alert, null);
+
+    /// <summary>
+    /// The values this rule's templates can read: with side-effect actions (which keep them all for a resumed
+    /// request) every value, otherwise only those a placeholder names — an alert's id is a hash, its times formatted
+    /// text, and most rules never show them.
+    /// </summary>
+    public Dictionary<string, string> Values(Alert alert) => AlertValues(alert, _needed);
+
+    private static Dictionary<string, string> AlertValues(Alert alert, HashSet<string>? needed)
     {
-        var v = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["rule"] = alert.Rule,
-            ["id"] = alert.Id,
-            ["count"] = alert.Count.ToString(CultureInfo.InvariantCulture),
-            ["suppressed"] = alert.Suppressed.ToString(CultureInfo.InvariantCulture),
-            ["first_seen"] = EventTime.Format(alert.FirstSeen),
-            ["last_seen"] = EventTime.Format(alert.LastSeen),
-            ["group"] = string.Join(", ", alert.Group.Select(g => g.Value)),
-        };
+        var v = new Dictionary<string, string>(StringComparer.Ordinal);
+        bool Wanted(string key) => needed is null || needed.Contains(key);
+        v["rule"] = alert.Rule;
+        if (Wanted("id")) v["id"] = alert.Id;
+        if (Wanted("count")) v["count"] = alert.Count.ToString(CultureInfo.InvariantCulture);
+        if (Wanted("suppressed")) v["suppressed"] = alert.Suppressed.ToString(CultureInfo.InvariantCulture);
+        if (Wanted("first_seen")) v["first_seen"] = EventTime.Format(alert.FirstSeen);
+        if (Wanted("last_seen")) v["last_seen"] = EventTime.Format(alert.LastSeen);
+        if (Wanted("group")) v["group"] = string.Join(", ", alert.Group.Select(g => g.Value));
         foreach (var (k, val) in alert.Group) v[k] = val;
         return v;
+    }
+
+    // placeholders of the title, description and emitted fields; null: every value is needed (side effects)
+    private HashSet<string>? _needed;
+
+    private void FindNeeded()
+    {
+        if (_entries.OfType<SideEffect>().Any()) { _needed = null; return; }
+        _needed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in _entries.OfType<EmitEntry>().SelectMany(e => e.Fields.Select(f => f.Value)).Append(_title).Append(_description))
+            if (t is not null) _needed.UnionWith(t.Fields);
     }
 
     /// <summary>Fills the alert's title and description.</summary>

@@ -25,8 +25,10 @@ public sealed class RuleSet
 
     private readonly List<CompiledRule> _rules = [];
     private readonly Dictionary<string, CompiledRule[]> _lists = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RuleIndex> _indexes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, InputClock> _inputs = new(StringComparer.Ordinal);
     private readonly Queue<(Event Event, string List, int Depth)> _pending = new();
+    private static readonly IAlertSink NoAlerts = new DiscardSink();
     private readonly Dispatch _dispatch;
     private readonly Dictionary<string, GroupKey> _groupKeys = new(StringComparer.Ordinal);
     private long _clock;
@@ -89,7 +91,11 @@ public sealed class RuleSet
             calls.AddRange(compiled.Actions.Calls);
             set._rules.Add(compiled);
         }
-        foreach (var group in set._rules.GroupBy(r => r.List)) set._lists[group.Key] = group.ToArray();
+        foreach (var group in set._rules.GroupBy(r => r.List))
+        {
+            set._lists[group.Key] = group.ToArray();
+            set._indexes[group.Key] = new RuleIndex(set._lists[group.Key]);
+        }
         foreach (var (list, at) in calls)
             if (!set._lists.ContainsKey(list)) throw at.Error($"call: no rule list '{list}' (lists: {string.Join(", ", set._lists.Keys.Order(StringComparer.Ordinal))})");
         foreach (var r in set._rules) r.Outlet = new Outlet(set, r);
@@ -206,7 +212,7 @@ public sealed class RuleSet
     public void OnEvent(Event e, IAlertSink sink)
     {
         if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
-        if (_lists.TryGetValue(MainList, out var main)) Run(main, e, sink, 0);
+        if (_indexes.TryGetValue(MainList, out var main)) Run(main, e, sink, 0);
         Drain(sink);
     }
 
@@ -221,7 +227,9 @@ public sealed class RuleSet
         if (_lists.TryGetValue(MainList, out var main) && _clock != 0)
         {
             var clock = Clock;
-            foreach (var r in main) r.Rule.AdvanceClock(clock, r.Outlet.With(sink, 0));
+            // the other rules are told of the clock before their next event (see IRule.ClockDriven)
+            foreach (var r in main)
+                if (r.Rule.ClockDriven) r.Rule.AdvanceClock(clock, r.Outlet.With(sink, 0));
         }
         Drain(sink);
     }
@@ -291,15 +299,32 @@ public sealed class RuleSet
         return true;
     }
 
-    private void Run(CompiledRule[] list, Event e, IAlertSink sink, int depth)
+    // Only the rules the index finds for the event (those that can match it, and the clock-driven ones) are visited;
+    // a rule skipped keeps an older clock until its next event, which it only needs for its watermark.
+    private void Run(RuleIndex index, Event e, IAlertSink sink, int depth)
     {
         var clock = Clock;
-        foreach (var r in list)
+        foreach (var (r, feed) in index.For(e))
         {
             var outlet = r.Outlet.With(sink, depth);
             if (_clock != 0) r.Rule.AdvanceClock(clock, outlet);
-            r.Rule.OnEvent(e, outlet);
+            if (feed) r.Rule.OnEvent(e, outlet);
         }
+    }
+
+    // Brings the clock of every main-list rule up to date (they all had it after each event before the index), so
+    // snapshots and explain show what they showed then. Only rules that are not clock-driven can lag: nothing fires.
+    private void SyncClocks()
+    {
+        if (_clock == 0 || !_lists.TryGetValue(MainList, out var main)) return;
+        var clock = Clock;
+        foreach (var r in main)
+            if (!r.Rule.ClockDriven) r.Rule.AdvanceClock(clock, NoAlerts);
+    }
+
+    private sealed class DiscardSink : IAlertSink
+    {
+        public void Emit(Alert alert, Event trigger) { }
     }
 
     private void Drain(IAlertSink sink)
@@ -307,7 +332,7 @@ public sealed class RuleSet
         while (_pending.TryDequeue(out var p))
         {
             if (p.Depth > MaxDepth) { _tooDeep?.Add(); continue; }
-            if (_lists.TryGetValue(p.List, out var list)) Run(list, p.Event, sink, p.Depth);
+            if (_indexes.TryGetValue(p.List, out var list)) Run(list, p.Event, sink, p.Depth);
         }
     }
 
@@ -345,7 +370,7 @@ public sealed class RuleSet
 
         public void Emit(Alert alert, Event trigger)
         {
-            var values = RuleActions.AlertValues(alert);
+            var values = rule.Actions.Values(alert);
             rule.Actions.Decorate(alert, trigger, values);
             _outer.Emit(alert, trigger);
             set._dispatch.Depth = _depth;
@@ -359,6 +384,7 @@ public sealed class RuleSet
     /// <summary>Rule state and the event clock, for a checkpoint.</summary>
     public JsonObject Snapshot()
     {
+        SyncClocks();
         var rules = new JsonObject();
         foreach (var r in _rules) rules[r.Rule.Name] = r.Rule.Snapshot();
         var inputs = new JsonObject();
@@ -401,6 +427,9 @@ public sealed class RuleSet
     }
 
     /// <summary>For <c>gumshoe explain</c>: per rule, whether the event matches and the state of its group.</summary>
-    public IEnumerable<(string Rule, string List, string State)> Explain(Event e) =>
-        _rules.Select(r => (r.Rule.Name, r.List, r.Rule.Describe(e)));
+    public IEnumerable<(string Rule, string List, string State)> Explain(Event e)
+    {
+        SyncClocks();
+        return _rules.Select(r => (r.Rule.Name, r.List, r.Rule.Describe(e)));
+    }
 }

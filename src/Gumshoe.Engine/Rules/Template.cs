@@ -30,6 +30,9 @@ public sealed class Template
     /// <summary>Whether the text begins with a placeholder (its value decides the first characters).</summary>
     public bool StartsWithField => _parts.Length > 0 && _parts[0].Field is not null;
 
+    /// <summary>The names its placeholders read.</summary>
+    public IEnumerable<string> Fields => _parts.Where(p => p.Field is not null).Select(p => p.Field!);
+
     /// <summary>Whether the text has any placeholder.</summary>
     public bool HasFields => _parts.Any(p => p.Field is not null);
 

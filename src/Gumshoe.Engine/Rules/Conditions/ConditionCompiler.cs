@@ -111,6 +111,55 @@ public static class ConditionCompiler
         return possible;
     }
 
+    /// <summary>
+    /// Per field, the values (compared ignoring case) one of which the field must hold, as a string, for the condition
+    /// to be true: from equality and in-list tests on string literals that the condition requires (and-ed at the top,
+    /// or on every branch of an or). A field not in the result may hold anything; so may a field holding a non-string.
+    /// </summary>
+    public static Dictionary<string, HashSet<string>> RequiredValues(ConfigNode node) => Required(SigmaMatcher.Parse(node));
+
+    private static Dictionary<string, HashSet<string>> Required(ConditionNode node)
+    {
+        switch (node)
+        {
+            // on a string field, == of a string literal is a string comparison, whatever the literal also reads as
+            case CompareNode { Op: CompareOp.Eq, Value.Kind: LiteralKind.String } c:
+                return new(StringComparer.Ordinal) { [c.Field] = new(StringComparer.OrdinalIgnoreCase) { c.Value.Text } };
+            // in-list also compares string fields numerically with number-like literals: those lists are left out
+            case InListNode l when l.Values.All(v => v.Kind == LiteralKind.String && v.Number is null):
+                return new(StringComparer.Ordinal) { [l.Field] = new(l.Values.Select(v => v.Text), StringComparer.OrdinalIgnoreCase) };
+            case AndNode a: return AllOf(a.Terms);
+            case OrNode o: return AnyOf(o.Terms);
+            case AtLeastNode m when m.Min >= m.Terms.Count: return AllOf(m.Terms);
+            case AtLeastNode m when m.Min >= 1: return AnyOf(m.Terms);
+            default: return new(StringComparer.Ordinal);
+        }
+
+        static Dictionary<string, HashSet<string>> AllOf(IReadOnlyList<ConditionNode> terms)
+        {
+            var all = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+            foreach (var t in terms)
+                foreach (var (field, values) in Required(t))
+                    if (all.TryGetValue(field, out var have)) have.IntersectWith(values);
+                    else all[field] = values;
+            return all;
+        }
+
+        static Dictionary<string, HashSet<string>> AnyOf(IReadOnlyList<ConditionNode> terms)
+        {
+            Dictionary<string, HashSet<string>>? any = null;
+            foreach (var t in terms)
+            {
+                var r = Required(t);
+                if (any is null) { any = r; continue; }
+                foreach (var field in any.Keys.ToList())
+                    if (r.TryGetValue(field, out var values)) any[field].UnionWith(values);
+                    else any.Remove(field);
+            }
+            return any ?? new(StringComparer.Ordinal);
+        }
+    }
+
     // Three-valued: null is "unknown", for tests on fields other than the one the event carries.
     private static bool? Evaluate(ConditionNode node, string field, Event e)
     {

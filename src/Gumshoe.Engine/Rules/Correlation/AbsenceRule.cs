@@ -16,7 +16,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
 {
     private readonly Func<Event, bool> _when, _expect;
     private readonly TimeSpan _within;
-    private readonly PriorityQueue<string, long> _deadlines = new();
+    private readonly PriorityQueue<GroupKeyValue, long> _deadlines = new();
 
     public AbsenceRule(string name, Func<Event, bool> when, Func<Event, bool> expect, TimeSpan within, GroupKey group, RuleOptions options, MetricsRegistry metrics)
         : base(name, group, options, metrics)
@@ -38,6 +38,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
     protected override TimeSpan Horizon => _within;
     protected override bool Pinned(State s) => s.Waiting;
     protected override bool TimeDriven => true;
+    public override bool ClockDriven => true;
 
     protected override int Match(Event e)
     {
@@ -46,7 +47,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
     }
     protected override bool Creates(int match) => (match & 1) != 0;
 
-    protected override void OnMatch(Event e, int match, string key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
     {
         var s = state!;
         var t = e.Timestamp.UtcTicks;

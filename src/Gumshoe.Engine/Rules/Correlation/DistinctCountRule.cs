@@ -29,7 +29,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     /// <summary>One group's state.</summary>
     public sealed class State : KeyState
     {
-        public Dictionary<string, EventRef> Values = new(StringComparer.Ordinal);
+        public DistinctValues Values;
         public long Newest;
         public bool Quiet;
         public long Last;
@@ -39,7 +39,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     protected override TimeSpan Horizon => distinct.Within;
     protected override int Match(Event e) => when(e) && e.TryGet(distinct.Field, out var v) && !v.IsNull ? 0 : -1;
 
-    protected override void OnMatch(Event e, int match, string key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
     {
         var s = state!;
         var t = e.Timestamp.UtcTicks;
@@ -53,14 +53,11 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
         }
         if (t > s.Newest) s.Newest = t;
         if (s.Newest - t >= T) return; // too old to share the window
-        List<string>? stale = null;
-        foreach (var (v, r) in s.Values)
-            if (s.Newest - r.Timestamp.UtcTicks >= T) (stale ??= []).Add(v);
-        if (stale is not null) foreach (var v in stale) s.Values.Remove(v);
+        s.Values.RemoveAtOrBefore(s.Newest - T);
         var value = e.Get(distinct.Field).AsString();
-        if (!s.Values.TryGetValue(value, out var prev) || prev.Timestamp.UtcTicks <= t) s.Values[value] = RefOf(e);
+        if (!s.Values.TryGetTicks(value, out var prev) || prev <= t) s.Values.Set(value, RefOf(e), distinct.Count);
         if (s.Values.Count < distinct.Count) return;
-        var events = s.Values.Values.OrderBy(r => r.Timestamp).ThenBy(r => r.Offset).ToArray();
+        var events = s.Values.Items.Select(v => v.Ref).OrderBy(r => r.Timestamp).ThenBy(r => r.Offset).ToArray();
         Fire(key, s, events.Length, events, e, sink);
         s.Values.Clear();
         s.Quiet = true;
@@ -70,18 +67,18 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     protected override JsonNode SaveState(State s)
     {
         var values = new JsonObject();
-        foreach (var (v, r) in s.Values) values[v] = new JsonArray(r.Timestamp.UtcTicks, r.Path, r.Offset);
+        foreach (var (v, r) in s.Values.Items) values[v] = new JsonArray(r.Timestamp.UtcTicks, r.Path, r.Offset);
         return new JsonObject { ["v"] = values, ["n"] = s.Newest, ["q"] = s.Quiet, ["l"] = s.Last };
     }
 
     protected override State LoadState(JsonNode n)
     {
         var s = new State { Newest = (long)n["n"]!, Quiet = (bool)n["q"]!, Last = (long)n["l"]! };
-        foreach (var (v, r) in n["v"]!.AsObject()) s.Values[v] = LoadRef(r!);
+        foreach (var (v, r) in n["v"]!.AsObject()) s.Values.Set(v, LoadRef(r!), distinct.Count);
         return s;
     }
 
     protected override string DescribeState(State s) => s.Quiet
         ? $"fired; quiet while events keep coming less than {Gumshoe.Engine.Config.Duration.Format(distinct.Within)} apart (last {Time(s.Last)})"
-        : $"{s.Values.Count} of {distinct.Count} distinct {distinct.Field} values in the window ({string.Join(", ", s.Values.Keys.Order(StringComparer.Ordinal))})";
+        : $"{s.Values.Count} of {distinct.Count} distinct {distinct.Field} values in the window ({string.Join(", ", s.Values.Items.Select(v => v.Value).Order(StringComparer.Ordinal))})";
 }

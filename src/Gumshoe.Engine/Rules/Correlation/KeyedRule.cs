@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
@@ -21,7 +22,7 @@ public abstract class KeyState
 /// </summary>
 public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
 {
-    private readonly Dictionary<string, TState> _states = new(StringComparer.Ordinal);
+    private readonly Dictionary<GroupKeyValue, TState> _states = new();
     private readonly Counter _evicted, _expired, _matched, _late, _suppressed;
     private long _sinceSweep;
     private long _newest;   // newest event time (ticks) this rule has seen
@@ -60,7 +61,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
     protected virtual bool Creates(int match) => true;
 
     /// <summary>Applies a matching event to its group's state (null when the rule is <see cref="Stateless"/>).</summary>
-    protected abstract void OnMatch(Event e, int match, string key, TState? state, IAlertSink sink);
+    protected abstract void OnMatch(Event e, int match, GroupKeyValue key, TState? state, IAlertSink sink);
 
     /// <summary>A rule that keeps no per-group state (single without suppression).</summary>
     protected virtual bool Stateless => false;
@@ -83,7 +84,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
             _late.Add();
             if (Options.DropLate ?? TimeDriven) return;
         }
-        if (!Group.TryGetKey(e, out var key)) return;
+        if (!Group.TryGetValue(e, out var key)) return;
         _matched.Add();
         if (t > _newest) _newest = t;
         if (Stateless)
@@ -91,13 +92,15 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
             OnMatch(e, m, key, null, sink);
             return;
         }
-        if (!_states.TryGetValue(key, out var s))
+        TState? s;
+        if (Creates(m))
         {
-            if (!Creates(m)) return;
-            s = new TState();
-            _states[key] = s;
-            if (_states.Count > Options.MaxKeys) Sweep(force: true, keep: key);
+            // one hash lookup finds the group or makes room for it
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out var exists);
+            s = slot ??= new TState();
+            if (!exists && _states.Count > Options.MaxKeys) Sweep(force: true, keep: key);
         }
+        else if (!_states.TryGetValue(key, out s)) return;
         if (t > s.Touched) s.Touched = t;
         OnMatch(e, m, key, s, sink);
         if (++_sinceSweep >= 65_536) Sweep(force: false, keep: key);
@@ -111,6 +114,9 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         OnClock(Watermark, sink);
     }
 
+    /// <summary>Whether <see cref="OnClock"/> acts (raises alerts); the other rules only need the clock for their watermark.</summary>
+    public virtual bool ClockDriven => false;
+
     /// <summary>Whether the rule decides windows by the passing of time (absence): such rules drop late events by default.</summary>
     protected virtual bool TimeDriven => false;
 
@@ -118,16 +124,16 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
     protected virtual void OnClock(long watermark, IAlertSink sink) { }
 
     /// <summary>Looks up a group's state without creating it.</summary>
-    protected bool TryGetState(string key, out TState state) => _states.TryGetValue(key, out state!);
+    protected bool TryGetState(GroupKeyValue key, out TState state) => _states.TryGetValue(key, out state!);
 
     /// <summary>Forgets a group.</summary>
-    protected void Drop(string key) => _states.Remove(key);
+    protected void Drop(GroupKeyValue key) => _states.Remove(key);
 
     /// <summary>
     /// Raises an alert for a group unless suppressed (<c>suppress: T</c>: another alert of the group less than T of
     /// event time after the last one raised). Returns whether it was raised.
     /// </summary>
-    protected bool Fire(string key, TState? s, int count, IReadOnlyList<EventRef> events, Event trigger, IAlertSink sink)
+    protected bool Fire(GroupKeyValue key, TState? s, int count, IReadOnlyList<EventRef> events, Event trigger, IAlertSink sink)
     {
         var first = events.Count > 0 ? events[0].Timestamp : trigger.Timestamp;
         var last = events.Count > 0 ? events[^1].Timestamp : trigger.Timestamp;
@@ -152,7 +158,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
     }
 
     /// <summary>An event standing in for a group when a rule fires without a triggering event (absence).</summary>
-    protected Event SyntheticTrigger(string key, EventRef at)
+    protected Event SyntheticTrigger(GroupKeyValue key, EventRef at)
     {
         var e = new Event { Timestamp = at.Timestamp, FilePath = at.Path, Offset = at.Offset, Input = "rule:" + Name };
         foreach (var (k, v) in Group.ValuesOf(key)) e.Set(k, v);
@@ -162,12 +168,12 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
 
     // Drops groups whose horizon has passed; when still over the cap, evicts the stalest (plus 1% slack, so a
     // stream of new keys does not sort the table on every event) and counts them.
-    private void Sweep(bool force, string keep)
+    private void Sweep(bool force, GroupKeyValue keep)
     {
         _sinceSweep = 0;
         var now = Math.Max(_newest, _clock);
         var horizon = now - Horizon.Ticks - Options.AllowedLateness.Ticks - (Options.Suppress?.Ticks ?? 0);
-        List<string>? expired = null;
+        List<GroupKeyValue>? expired = null;
         foreach (var (k, s) in _states)
             if (s.Touched <= horizon && !Pinned(s) && k != keep) (expired ??= []).Add(k);
         if (expired is not null)
@@ -177,10 +183,11 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         }
         if (!force || _states.Count <= Options.MaxKeys) return;
         var excess = _states.Count - Options.MaxKeys + Math.Max(0, Options.MaxKeys / 100);
-        var byAge = new (long Touched, string Key)[_states.Count];
+        var byAge = new (long Touched, GroupKeyValue Key)[_states.Count];
         var i = 0;
         foreach (var (k, s) in _states) byAge[i++] = (k == keep ? long.MaxValue : s.Touched, k);
-        Array.Sort(byAge, (a, b) => a.Touched != b.Touched ? a.Touched.CompareTo(b.Touched) : string.CompareOrdinal(a.Key, b.Key));
+        // ties in age go by the key's text, as when keys were strings (only ties pay for the text)
+        Array.Sort(byAge, (a, b) => a.Touched != b.Touched ? a.Touched.CompareTo(b.Touched) : string.CompareOrdinal(a.Key.ToString(), b.Key.ToString()));
         for (i = 0; i < excess && i < byAge.Length - 1; i++) _states.Remove(byAge[i].Key);
         _evicted.Add(i);
     }
@@ -190,7 +197,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         var keys = new JsonArray();
         foreach (var (k, s) in _states)
         {
-            var o = new JsonObject { ["k"] = k, ["t"] = s.Touched };
+            var o = new JsonObject { ["k"] = k.ToString(), ["t"] = s.Touched };
             if (s.LastAlert != 0) o["a"] = s.LastAlert;
             if (s.Suppressed != 0) o["s"] = s.Suppressed;
             o["v"] = SaveState(s);
@@ -211,7 +218,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
             s.Touched = (long)item["t"]!;
             s.LastAlert = (long?)item["a"] ?? 0;
             s.Suppressed = (int?)item["s"] ?? 0;
-            _states[(string)item["k"]!] = s;
+            _states[Group.ValueOf((string)item["k"]!)] = s;
         }
         OnRestored();
     }
@@ -220,7 +227,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
     protected virtual void OnRestored() { }
 
     /// <summary>Every group's key and state.</summary>
-    protected IEnumerable<(string Key, TState State)> Keys() => _states.Select(kv => (kv.Key, kv.Value));
+    protected IEnumerable<(GroupKeyValue Key, TState State)> Keys() => _states.Select(kv => (kv.Key, kv.Value));
 
     /// <summary>Which of the rule's conditions a match result stands for (<c>when</c>, steps, <c>until</c> …).</summary>
     protected virtual string DescribeMatch(int match) => match < 0 ? "when: no match" : "when: matches";
@@ -235,7 +242,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
 
     private string DescribeGroup(Event e)
     {
-        if (!Group.TryGetKey(e, out var key)) return $"group: missing one of {string.Join(", ", Group.Labels)}";
+        if (!Group.TryGetValue(e, out var key)) return $"group: missing one of {string.Join(", ", Group.Labels)}";
         var label = Group.Count == 0 ? "(all events)" : string.Join(", ", Group.ValuesOf(key).Select(v => $"{v.Key}={v.Value}"));
         if (!_states.TryGetValue(key, out var s)) return $"group {label}: no state";
         var text = $"group {label}: {DescribeState(s)}";

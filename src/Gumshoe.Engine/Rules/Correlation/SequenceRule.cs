@@ -50,9 +50,15 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
     {
         public int Step;                       // ordered: steps completed
         public long Start, LastStep;           // ordered: first event time, time the last completed step completed
-        public List<EventRef> Events = [];     // ordered: contributing events of completed steps
+        private List<EventRef>? _events, _slide; // made on first use: most groups never complete a step
+        public List<EventRef> Events { get => _events ??= []; init => _events = value; } // ordered: contributing events of completed steps
         public EventWindow Window;             // ordered: the step being counted
-        public List<EventRef> Slide = [];      // ordered: newest first-step events while the second step is awaited
+        public List<EventRef> Slide { get => _slide ??= []; init => _slide = value; }   // ordered: newest first-step events while the second step is awaited
+        internal void ClearLists()
+        {
+            _events?.Clear();
+            _slide?.Clear();
+        }
         public EventWindow[] Windows = [];     // unordered: per step
         public EventRef[]?[] Done = [];        // unordered: per step, its latest completion
     }
@@ -70,7 +76,7 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
 
     protected override bool Creates(int match) => (match & ~UntilBit) != 0;
 
-    protected override void OnMatch(Event e, int match, string key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
     {
         var s = state!;
         if ((match & UntilBit) != 0)
@@ -91,14 +97,13 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
     {
         s.Step = 0;
         s.Start = s.LastStep = 0;
-        s.Events.Clear();
+        s.ClearLists();
         s.Window.Clear();
-        s.Slide.Clear();
         for (var i = 0; i < s.Windows.Length; i++) s.Windows[i].Clear();
         Array.Clear(s.Done);
     }
 
-    private void Ordered(Event e, int match, string key, State s, IAlertSink sink)
+    private void Ordered(Event e, int match, GroupKeyValue key, State s, IAlertSink sink)
     {
         var t = e.Timestamp.UtcTicks;
         var r = RefOf(e);
@@ -146,7 +151,7 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
         s.LastStep = r.Timestamp.UtcTicks;
     }
 
-    private void Unordered(Event e, int match, string key, State s, IAlertSink sink)
+    private void Unordered(Event e, int match, GroupKeyValue key, State s, IAlertSink sink)
     {
         var n = _seq.Steps.Count;
         if (s.Windows.Length != n) { s.Windows = new EventWindow[n]; s.Done = new EventRef[]?[n]; }

@@ -20,7 +20,7 @@ public sealed class SingleRule(string name, Func<Event, bool> when, GroupKey gro
     protected override bool Stateless => Options.Suppress is null;
     protected override int Match(Event e) => when(e) ? 0 : -1;
 
-    protected override void OnMatch(Event e, int match, string key, State? s, IAlertSink sink) =>
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? s, IAlertSink sink) =>
         Fire(key, s, 1, [RefOf(e)], e, sink);
 
     protected override JsonNode SaveState(State s) => new JsonObject();

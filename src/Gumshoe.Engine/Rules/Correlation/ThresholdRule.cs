@@ -51,7 +51,7 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
     protected override TimeSpan Horizon => _threshold.Within;
     protected override int Match(Event e) => _when(e) ? 0 : -1;
 
-    protected override void OnMatch(Event e, int match, string key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
     {
         var s = state!;
         var t = e.Timestamp.UtcTicks;

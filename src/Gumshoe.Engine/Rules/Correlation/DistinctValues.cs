@@ -1,0 +1,108 @@
+namespace Gumshoe.Engine.Rules.Correlation;
+
+/// <summary>
+/// The distinct values of one group with the latest event of each: a small array grown as values arrive (no per-key
+/// dictionary), searched linearly while small and through a value → slot table beyond 16 values. A removed value's
+/// slot is reused by the next one added, the last freed first, as a <see cref="Dictionary{TKey,TValue}"/> does, so
+/// values enumerate in the same order as they did when this was a dictionary.
+/// </summary>
+public struct DistinctValues
+{
+    private struct Slot
+    {
+        public string? Value;   // null: free
+        public long Ticks;
+        public long Offset;
+        public string? Path;
+        public int NextFree;
+    }
+
+    private const int Linear = 16;
+    private Slot[]? _slots;
+    private int _used;          // slots ever used (enumeration bound)
+    private int _count;
+    private int _free;          // head of the free list + 1 (0: empty)
+    private Dictionary<string, int>? _index;
+
+    public readonly int Count => _count;
+
+    /// <summary>Values with their latest events, in dictionary order.</summary>
+    public readonly IEnumerable<(string Value, EventRef Ref)> Items
+    {
+        get
+        {
+            var slots = _slots;
+            var used = _used;
+            for (var i = 0; i < used; i++)
+                if (slots![i].Value is { } v) yield return (v, new EventRef(new DateTimeOffset(slots[i].Ticks, TimeSpan.Zero), slots[i].Path, slots[i].Offset));
+        }
+    }
+
+    private readonly int Find(string value)
+    {
+        if (_index is not null) return _index.TryGetValue(value, out var at) ? at : -1;
+        for (var i = 0; i < _used; i++)
+            if (string.Equals(_slots![i].Value, value, StringComparison.Ordinal)) return i;
+        return -1;
+    }
+
+    /// <summary>The latest event time of a value, or false when it is not held.</summary>
+    public readonly bool TryGetTicks(string value, out long ticks)
+    {
+        var at = Find(value);
+        ticks = at >= 0 ? _slots![at].Ticks : 0;
+        return at >= 0;
+    }
+
+    /// <summary>Sets a value's latest event (adding the value when new).</summary>
+    public void Set(string value, EventRef r, int capacity)
+    {
+        var at = Find(value);
+        if (at < 0)
+        {
+            if (_free > 0)
+            {
+                at = _free - 1;
+                _free = _slots![at].NextFree;
+            }
+            else
+            {
+                if (_slots is null) _slots = new Slot[Math.Clamp(capacity, 1, 2)];
+                else if (_used == _slots.Length) Array.Resize(ref _slots, Math.Max(_slots.Length + 1, Math.Min(capacity, _slots.Length * 2)));
+                at = _used++;
+            }
+            _count++;
+            if (_index is null && _used > Linear) _index = Build();
+            _index?.Add(value, at);
+        }
+        _slots![at] = new Slot { Value = value, Ticks = r.Timestamp.UtcTicks, Offset = r.Offset, Path = r.Path };
+    }
+
+    /// <summary>Removes the values whose latest event is at or before <paramref name="ticks"/>.</summary>
+    public void RemoveAtOrBefore(long ticks)
+    {
+        for (var i = 0; i < _used; i++)
+        {
+            if (_slots![i].Value is not { } v || _slots[i].Ticks > ticks) continue;
+            _index?.Remove(v);
+            _slots[i] = new Slot { NextFree = _free };
+            _free = i + 1;
+            _count--;
+        }
+    }
+
+    public void Clear()
+    {
+        if (_slots is not null) Array.Clear(_slots, 0, _used);
+        _used = _count = _free = 0;
+        _index = null;
+    }
+
+    private readonly Dictionary<string, int> Build()
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < _used; i++)
+            if (_slots![i].Value is { } v) index[v] = i;
+        return index;
+    }
+}

@@ -1,0 +1,75 @@
+using Gumshoe.Engine.Events;
+using Gumshoe.Engine.Rules.Conditions;
+
+namespace Gumshoe.Engine.Rules;
+
+/// <summary>
+/// A rule list's dispatch index: from the string value of one field (the one most rules require equal to a literal,
+/// usually <c>event.action</c>) to the rules whose conditions can hold for it, in list order, with one field read and
+/// one hash lookup per event. Rules without such a requirement are in every entry; so are clock-driven rules
+/// (absence), which are told of the clock on every event but fed only the events they can match.
+/// </summary>
+public sealed class RuleIndex
+{
+    /// <summary>A rule to visit for an event: <see cref="Feed"/> false means it is only told of the clock.</summary>
+    public readonly record struct Visit(RuleSet.CompiledRule Rule, bool Feed);
+
+    private readonly Dictionary<string, Visit[]> _byValue = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Visit[] _otherwise; // field missing, or a string no indexed rule requires
+    private readonly Visit[] _all;       // field holding a non-string (number, address, array …): every rule
+
+    /// <summary>The indexed field, or null when no rule requires a field to equal a literal (every rule is fed every event).</summary>
+    public string? Field { get; }
+
+    /// <summary>The values the index tells apart (for tests and <c>explain</c>).</summary>
+    public IReadOnlyCollection<string> Values => _byValue.Keys;
+
+    /// <summary>Builds the index of a list of rules (in list order); rules without known conditions are always fed.</summary>
+    public RuleIndex(IReadOnlyList<RuleSet.CompiledRule> rules)
+    {
+        // per rule: field → values one of which some condition of the rule needs (every condition must require the field)
+        var required = rules.Select(RequiredOf).ToArray();
+        Field = required.SelectMany(r => r.Keys).GroupBy(f => f, StringComparer.Ordinal)
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault();
+        _all = [.. rules.Select(r => new Visit(r, true))];
+        var sets = required.Select(r => Field is not null && r.TryGetValue(Field, out var v) ? v : null).ToArray();
+        _otherwise = Visits(rules, sets, value: null);
+        foreach (var value in sets.Where(s => s is not null).SelectMany(s => s!).Distinct(StringComparer.OrdinalIgnoreCase))
+            _byValue[value] = Visits(rules, sets, value);
+    }
+
+    private static Visit[] Visits(IReadOnlyList<RuleSet.CompiledRule> rules, HashSet<string>?[] sets, string? value)
+    {
+        var visits = new List<Visit>();
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var feed = sets[i] is null || (value is not null && sets[i]!.Contains(value));
+            if (feed || rules[i].Rule.ClockDriven) visits.Add(new Visit(rules[i], feed));
+        }
+        return [.. visits];
+    }
+
+    private static Dictionary<string, HashSet<string>> RequiredOf(RuleSet.CompiledRule rule)
+    {
+        if (rule.Conditions is not { Count: > 0 } conditions) return [];
+        Dictionary<string, HashSet<string>>? all = null;
+        foreach (var condition in conditions)
+        {
+            var r = ConditionCompiler.RequiredValues(condition);
+            if (all is null) { all = r; continue; }
+            foreach (var field in all.Keys.ToList())
+                if (r.TryGetValue(field, out var values)) all[field].UnionWith(values);
+                else all.Remove(field);
+        }
+        return all ?? [];
+    }
+
+    /// <summary>The rules to visit for an event, in list order.</summary>
+    public Visit[] For(Event e)
+    {
+        if (Field is null) return _all;
+        if (!e.TryGet(Field, out var v) || v.IsNull) return _otherwise;
+        if (v.Kind != FieldKind.String) return _all;
+        return _byValue.TryGetValue(v.AsString(), out var visits) ? visits : _otherwise;
+    }
+}
