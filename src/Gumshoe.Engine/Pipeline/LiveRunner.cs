@@ -82,30 +82,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         journal.Start();
         using var hup = options.ReloadRules ? PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; RequestReload(); }) : null;
         using var watcher = options.ReloadRules ? WatchConfig() : null;
-        var byName = config.Inputs.ToDictionary(i => i.Name);
         foreach (var input in config.Inputs) input.Restore(checkpoint?["inputs"]?[input.Name]?.DeepClone());
         if (checkpoint is not null) _logger.LogInformation("resumed from checkpoint {Path}", store.Path);
-
-        var channel = Channel.CreateBounded<(IInput Input, RawRecord Record)>(new BoundedChannelOptions(options.ChannelCapacity)
-        {
-            SingleReader = true, FullMode = BoundedChannelFullMode.Wait,
-        });
-        using var inputsStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var inputTasks = config.Inputs.Select(input => Task.Run(async () =>
-        {
-            var relay = Channel.CreateBounded<RawRecord>(new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-            var pump = Task.Run(async () =>
-            {
-                await foreach (var r in relay.Reader.ReadAllAsync(inputsStop.Token)) await channel.Writer.WriteAsync((input, r), inputsStop.Token);
-            });
-            try { await input.RunAsync(relay.Writer, new InputRun(true, metrics, loggers.CreateLogger("gumshoe.input." + input.Name)), inputsStop.Token); }
-            catch (OperationCanceledException) { }
-            catch (Exception ex) { _logger.LogError(ex, "input {Input} failed", input.Name); }
-            relay.Writer.TryComplete();
-            try { await pump; } catch (OperationCanceledException) { }
-        })).ToList();
-        options.Observe?.Invoke(pipeline);
-        Started.TrySetResult();
 
         var lines = metrics.Counter("gumshoe_pipeline_events_total");
         var commitFailures = metrics.Counter("gumshoe_checkpoint_failures_total");
@@ -115,12 +93,12 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         var sinceProfiles = Stopwatch.StartNew();
         var dirty = false;
 
-        async Task<bool> TryCommit(CancellationToken ct)
+        async Task<bool> TryCommit(CancellationToken ct, bool initial = false)
         {
             try
             {
                 // positions may only move past events the stream has acknowledged
-                if (options.Forward is { } forward) await forward.FlushAsync(_rules.Clock, ct);
+                if (options.Forward is { } forward && !initial) await forward.FlushAsync(_rules.Clock, ct);
                 alerts?.FlushToDisk();
                 events?.FlushToDisk();
                 var inputsState = new JsonObject();
@@ -166,6 +144,32 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 return false;
             }
         }
+
+        // The output lengths are committed before any line is written: a collector killed before its first regular
+        // checkpoint must not leave lines that the restart keeps (a missing length means "keep the file as it is")
+        // and then writes again. A failure here holds the inputs back like any failed checkpoint.
+        await TryCommit(stop, initial: true);
+
+        var channel = Channel.CreateBounded<(IInput Input, RawRecord Record)>(new BoundedChannelOptions(options.ChannelCapacity)
+        {
+            SingleReader = true, FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var inputsStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var inputTasks = config.Inputs.Select(input => Task.Run(async () =>
+        {
+            var relay = Channel.CreateBounded<RawRecord>(new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+            var pump = Task.Run(async () =>
+            {
+                await foreach (var r in relay.Reader.ReadAllAsync(inputsStop.Token)) await channel.Writer.WriteAsync((input, r), inputsStop.Token);
+            });
+            try { await input.RunAsync(relay.Writer, new InputRun(true, metrics, loggers.CreateLogger("gumshoe.input." + input.Name)), inputsStop.Token); }
+            catch (OperationCanceledException) { }
+            catch (Exception ex) { _logger.LogError(ex, "input {Input} failed", input.Name); }
+            relay.Writer.TryComplete();
+            try { await pump; } catch (OperationCanceledException) { }
+        })).ToList();
+        options.Observe?.Invoke(pipeline);
+        Started.TrySetResult();
 
         var reader = channel.Reader;
         var lag = TimeSpan.Zero;
