@@ -57,11 +57,13 @@ public static class RunCommand
                 if (cluster is null && m == "collect" && r.GetValue(eventsOut) is null) throw new ConfigException(config.File, 0, 0, "--mode collect forwards events: give --events-out FILE");
                 if (cluster is null && m == "analyze")
                 {
-                    // the collector's events file replaces the configured inputs; its lines are already normalised events
+                    // the collector's events file replaces the configured inputs: its lines are parsed and enriched events,
+                    // read back with their types and input names (tailed from its start, checkpointed, rotation-safe)
                     var source = r.GetValue(eventsIn) ?? throw new ConfigException(config.File, 0, 0, "--mode analyze reads events: give --events-in FILE");
                     config.Inputs.Clear();
-                    config.Inputs.Add(new FileTailInput("events-in", new JsonLineParser(), new ParseContext { TimeZone = TimeZoneInfo.Utc },
+                    config.Inputs.Add(new FileTailInput("events-in", new CollectedEventParser(), new ParseContext { TimeZone = TimeZoneInfo.Utc },
                         new FileTailOptions { Paths = [Path.GetFullPath(source)] }));
+                    config.Enrichers.Clear();
                 }
                 rules = RuleSet.Compile(m == "collect" ? null : config.Rules, metrics, config.Components);
             }
@@ -145,6 +147,9 @@ public static class RunCommand
                 AlertsOut = r.GetValue(alertsOut),
                 EventsOut = r.GetValue(eventsOut),
                 Observe = recorder is null ? null : recorder.Attach,
+                // a collector forwards events for an analyser: analytics (per-user state) run there, on what it reads
+                RunAnalytics = m != "collect",
+                AnnotateEventsOut = m == "collect",
             }, metrics, loggers);
             logger.LogInformation("running {Config}: {Inputs} inputs, {Rules} rules", config.File, config.Inputs.Count, rules.Rules.Count);
             try

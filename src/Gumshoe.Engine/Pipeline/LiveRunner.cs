@@ -33,6 +33,8 @@ public sealed record LiveRunOptions
     public IEventForwarder? Forward { get; init; }
     /// <summary>Whether the <c>analytics:</c> section runs here (not in a collector: analysers own the per-user state).</summary>
     public bool RunAnalytics { get; init; } = true;
+    /// <summary>Whether <see cref="EventsOut"/> is a collector's file for <c>--mode analyze</c> (see <see cref="Parsers.CollectedEventParser"/>).</summary>
+    public bool AnnotateEventsOut { get; init; }
 }
 
 /// <summary>
@@ -64,13 +66,27 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
     {
         var store = new CheckpointStore(options.DataDirectory);
         var checkpoint = store.Load();
+        // A collector's events file is read by an analyser as it grows: it is never cut back (the analyser would take
+        // that for a truncation and read it all again). What the last run wrote past the checkpoint stays, and is not
+        // written again when the inputs re-read it.
+        var eventsCommitted = (long?)checkpoint?["outputs"]?["events"];
+        HashSet<string>? alreadyWritten = null;
+        if (options.AnnotateEventsOut && options.EventsOut is { } eventsPath && eventsCommitted is { } committed)
+        {
+            (eventsCommitted, alreadyWritten) = Parsers.CollectedEventParser.AfterCommitted(eventsPath, committed);
+            // kept by an earlier restart and not re-derived before the next kill: still pending
+            if (checkpoint?["outputs"]?["events_written"] is JsonArray pending)
+                foreach (var key in pending) if (key?.GetValue<string>() is { } k) alreadyWritten.Add(k);
+        }
         var pipeline = new EventPipeline(_rules, metrics, loggers.CreateLogger("gumshoe.pipeline"))
         {
             Enrichers = config.Enrichers,
+            AnnotateEventsOut = options.AnnotateEventsOut,
+            AlreadyWritten = alreadyWritten,
             Analyzers = options.RunAnalytics && config.Sections.GetValueOrDefault("analytics") is Analytics.Logins.AnalyticsSection analytics ? analytics.CreateAnalyzers() : [],
         };
         using var alerts = options.AlertsOut is null ? null : new JsonLinesFile(options.AlertsOut, (long?)checkpoint?["outputs"]?["alerts"]);
-        using var events = options.EventsOut is null ? null : new JsonLinesFile(options.EventsOut, (long?)checkpoint?["outputs"]?["events"]);
+        using var events = options.EventsOut is null ? null : new JsonLinesFile(options.EventsOut, eventsCommitted);
         pipeline.AlertsOut = alerts;
         pipeline.EventsOut = events;
         _rules.Restore(checkpoint?["rules"]);
@@ -106,6 +122,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 var outputs = new JsonObject();
                 if (alerts is not null) outputs["alerts"] = alerts.Length;
                 if (events is not null) outputs["events"] = events.Length;
+                // the file's length counts lines whose events the inputs have not re-read yet: they stay pending
+                if (pipeline.AlreadyWritten is { Count: > 0 } written) outputs["events_written"] = new JsonArray([.. written.Select(k => (JsonNode?)k)]);
                 store.Commit(new JsonObject
                 {
                     ["version"] = 1,

@@ -118,11 +118,7 @@ public sealed class CollectModeTests(ITestOutputHelper log) : IDisposable
         return what;
     }
 
-    private static void Signal(Process p, string signal)
-    {
-        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, p.Id.ToString(CultureInfo.InvariantCulture) } })!;
-        kill.WaitForExit();
-    }
+    private static void Signal(Process p, string signal) => GumshoeProcess.Signal(p, signal);
 
     private string Output()
     {
@@ -152,19 +148,7 @@ public sealed class CollectModeTests(ITestOutputHelper log) : IDisposable
         !File.Exists(file) ? [] : File.ReadAllLines(file).Where(l => l.EndsWith('}')).Select(l => JsonNode.Parse(l)!)
             .Select(e => PollerHarness.Get(e, "event.provider") + "/" + PollerHarness.Get(e, "event.id")).ToList();
 
-    private Process Start(string file, string data)
-    {
-        var cli = Path.Combine(AppContext.BaseDirectory, "gumshoe.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { cli, "run", "-c", Path.Combine(SaasPollerTests.RepoRoot(), "examples", "saas-pollers.yml"), "--mode", "collect",
-                     "--events-out", file, "--data-dir", data, "--metrics-listen", $"127.0.0.1:{Loopback.FreePort()}" })
-            psi.ArgumentList.Add(a);
-        foreach (var (k, v) in _h.Environment) psi.Environment[k] = v;
-        var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, a) => { if (a.Data is not null) lock (_output) _output.Add(a.Data); };
-        p.ErrorDataReceived += (_, a) => { if (a.Data is not null) lock (_output) _output.Add(a.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
+    private Process Start(string file, string data) =>
+        GumshoeProcess.Start(["run", "-c", Path.Combine(SaasPollerTests.RepoRoot(), "examples", "saas-pollers.yml"), "--mode", "collect",
+            "--events-out", file, "--data-dir", data, "--metrics-listen", $"127.0.0.1:{Loopback.FreePort()}"], _h.Environment, _output);
 }
