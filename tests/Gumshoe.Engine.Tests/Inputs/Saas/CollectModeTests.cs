@@ -24,6 +24,7 @@ public sealed class CollectModeTests(ITestOutputHelper log) : IDisposable
         new[] { "google_workspace", "slack", "okta", "github", "azure_ad", "aws" }
             .SelectMany(p => PollerHarness.Expected(p).Select(e => PollerHarness.Get(e, "event.provider") + "/" + PollerHarness.Get(e, "event.id")))
             .Concat(PollerHarness.AccessLogIds().Select(id => "slack/" + id))
+            .Concat(GoogleApplicationsTests.ExpectedIds().Select(id => "google_workspace/" + id))
             .Order(StringComparer.Ordinal).ToList();
 
     [Fact]

@@ -111,6 +111,7 @@ public sealed class SaasPollerTests : IDisposable
         _h.Fake.PageDelay = TimeSpan.Zero;
         var expected = PollerHarness.Expected("okta").Select(e => PollerHarness.Get(e, "event.id")!).ToList();
         var first = await _h.RunAsync(input, stopAfter: 4);
+        await _h.Fake.WaitIdleAsync();
         _h.Fake.Inject("okta_system_log", Fault.ServerError, Fault.ServerError);
 
         var rest = await _h.RunAsync(_h.Input("okta", yaml), first.Checkpoint, expect: expected.Count - 4);
