@@ -9,7 +9,7 @@ using Gumshoe.Engine.Tests.Parsers;
 namespace Gumshoe.Engine.Tests.Inputs.Saas.Fakes;
 
 /// <summary>A fault the fake answers the next request of a source with.</summary>
-internal enum Fault { RateLimited, ServerError, Timeout, MalformedJson, EmptyPageFirst, RepeatedPageToken, Forbidden }
+internal enum Fault { RateLimited, ServerError, Timeout, MalformedJson, EmptyPageFirst, RepeatedPageToken, Forbidden, Unauthorized, SlackMissingScope }
 
 /// <summary>One request the fake received.</summary>
 internal sealed record FakeRequest(string Source, string Method, string PathAndQuery, string? Authorization, string Body, IReadOnlyDictionary<string, string> Headers);
@@ -267,6 +267,15 @@ internal sealed class SaasApiFake : IAsyncDisposable
                 return;
             case Fault.Forbidden:
                 await Json(res, 403, "{\"error\":{\"code\":403,\"message\":\"Not Authorized to access this resource/api\"}}");
+                return;
+            case Fault.Unauthorized:
+                // every time: a refreshed token does not help either
+                _faults.GetOrAdd(source, _ => new ConcurrentQueue<Fault>()).Enqueue(Fault.Unauthorized);
+                await Json(res, 401, "{\"error\":\"invalid_token\"}");
+                return;
+            case Fault.SlackMissingScope:
+                // Slack's Web API answers 200 with ok:false
+                await Json(res, 200, "{\"ok\":false,\"error\":\"missing_scope\",\"needed\":\"admin\",\"provided\":\"users:read\"}");
                 return;
             case Fault.EmptyPageFirst:
                 var empty = source switch
