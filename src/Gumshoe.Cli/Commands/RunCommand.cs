@@ -107,12 +107,13 @@ public static class RunCommand
             endpointMetrics.Start(stop.Token);
 
             var activity = new LiveActivity();
-            await using var recorder = store is null || cluster is not null ? null : new AlertRecorder(store.Alerts, activity, metrics, loggers.CreateLogger("gumshoe.store"));
+            var logins = new LoginHistory();
+            var recorder = store is null || cluster is not null ? null : new AlertRecorder(store.Alerts, activity, metrics, loggers.CreateLogger("gumshoe.store"));
             GumshoeWebApp? app = null;
             if (web is not null)
             {
                 var password = await store!.EnsureFirstAdminAsync(directory, stop.Token);
-                app = GumshoeWebApp.Create(web, new RunView(store, metrics, activity, RunView.RulesOf(config.Rules)), directory, loggers);
+                app = GumshoeWebApp.Create(web, new RunView(store, metrics, activity, RunView.RulesOf(config.Rules), logins), directory, loggers);
                 try { await app.StartAsync(stop.Token); }
                 catch (Exception ex) when (ex is IOException or InvalidOperationException)
                 {
@@ -146,7 +147,8 @@ public static class RunCommand
                 DataDirectory = directory,
                 AlertsOut = r.GetValue(alertsOut),
                 EventsOut = r.GetValue(eventsOut),
-                Observe = recorder is null ? null : recorder.Attach,
+                Observe = recorder is null ? null : pipeline => { recorder.Attach(pipeline); logins.Attach(pipeline); },
+                Participants = recorder is null ? [] : [recorder],
                 // a collector forwards events for an analyser: analytics (per-user state) run there, on what it reads
                 RunAnalytics = m != "collect",
                 AnnotateEventsOut = m == "collect",

@@ -35,6 +35,8 @@ public sealed record LiveRunOptions
     public bool RunAnalytics { get; init; } = true;
     /// <summary>Whether <see cref="EventsOut"/> is a collector's file for <c>--mode analyze</c> (see <see cref="Parsers.CollectedEventParser"/>).</summary>
     public bool AnnotateEventsOut { get; init; }
+    /// <summary>Stores that must hold the pipeline's results (alerts) before each checkpoint commits.</summary>
+    public IReadOnlyList<ICommitParticipant> Participants { get; init; } = [];
 }
 
 /// <summary>
@@ -115,6 +117,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
             {
                 // positions may only move past events the stream has acknowledged
                 if (options.Forward is { } forward && !initial) await forward.FlushAsync(_rules.Clock, ct);
+                // so do the stores of what those events produced (an alert stored late is re-derived, stored once)
+                foreach (var participant in options.Participants) await participant.FlushAsync(ct);
                 alerts?.FlushToDisk();
                 events?.FlushToDisk();
                 var inputsState = new JsonObject();
@@ -147,17 +151,23 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 sinceCommit.Restart();
                 return true;
             }
-            catch (OperationCanceledException) when (options.Forward is not null)
+            catch (OperationCanceledException) when (options.Forward is not null || options.Participants.Count > 0)
             {
-                // stopping while the stream acknowledged: not a storage problem; the final checkpoint flushes again
+                // stopping while the stream or a store acknowledged: not a storage problem; the final checkpoint flushes again
                 journal.CommitFailed();
                 return false;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or Storage.StorageException)
             {
                 journal.CommitFailed();
                 commitFailures.Add();
-                if (healthy.Value == 1) _logger.LogError("cannot write the checkpoint in {Dir}: {Error}; not consuming input until it works", store.Directory, ex.Message);
+                if (healthy.Value == 1)
+                {
+                    if (ex is IOException or UnauthorizedAccessException)
+                        _logger.LogError("cannot write the checkpoint in {Dir}: {Error}; not consuming input until it works", store.Directory, ex.Message);
+                    else
+                        _logger.LogError("cannot store alerts: {Error}; not consuming input until it works", ex.Message);
+                }
                 healthy.Set(0);
                 return false;
             }
@@ -189,6 +199,12 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         options.Observe?.Invoke(pipeline);
         Started.TrySetResult();
 
+        bool ParticipantsPending()
+        {
+            foreach (var p in options.Participants) if (p.HasPending) return true;
+            return false;
+        }
+
         var reader = channel.Reader;
         var lag = TimeSpan.Zero;
         var turn = Stopwatch.StartNew();
@@ -205,7 +221,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                     if (!await TryCommit(stop)) { await Task.Delay(1000, stop); continue; }
                 }
                 if (Interlocked.Exchange(ref _reloadRequested, 0) == 1) { Reload(pipeline, journal); dirty = true; }
-                if (journal.NeedsCommit && sinceCommit.Elapsed >= actionCommit) { await TryCommit(stop); continue; }
+                if ((journal.NeedsCommit || ParticipantsPending()) && sinceCommit.Elapsed >= actionCommit) { await TryCommit(stop); continue; }
                 // too many unfinished actions: hold the input back until they drain
                 if (journal.IsFull) { await Task.Delay(50, stop); continue; }
                 var wait = options.CheckpointInterval - sinceCommit.Elapsed;
@@ -224,7 +240,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
                     var nap = dirty ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) : options.CheckpointInterval;
                     if (nap > options.ClockInterval) nap = options.ClockInterval;
-                    if (journal.NeedsCommit && nap > actionCommit) nap = actionCommit;
+                    if ((journal.NeedsCommit || ParticipantsPending()) && nap > actionCommit) nap = actionCommit;
                     timeout.CancelAfter(nap);
                     try { if (!await reader.WaitToReadAsync(timeout.Token)) break; }
                     catch (OperationCanceledException) when (!stop.IsCancellationRequested) { }
