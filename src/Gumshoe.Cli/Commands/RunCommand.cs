@@ -89,7 +89,14 @@ public static class RunCommand
             await using var _ = provider;
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            void OnSignal(PosixSignalContext c) { c.Cancel = true; stop.Cancel(); }
+            // System.CommandLine's handler of the same signal may run first and wait until this command returned and
+            // disposed `stop`: cancelling it then must not crash the process (it aborted with exit 134)
+            void OnSignal(PosixSignalContext c)
+            {
+                c.Cancel = true;
+                try { stop.Cancel(); }
+                catch (ObjectDisposedException) { }
+            }
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
