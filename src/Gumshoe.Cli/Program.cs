@@ -23,6 +23,9 @@ public static class Program
         root.Subcommands.Add(AlertsCommand.Create());
         root.Subcommands.Add(ClusterCommand.Create());
         root.Subcommands.Add(TestCommand.Create());
-        return root.Parse(args).Invoke();
+        // On SIGTERM/Ctrl-C System.CommandLine cancels the command's token and, by default, exits with 143 after
+        // 2 s whether or not the command finished: that cut `run` short before its final checkpoint. Commands stop
+        // themselves; the forced exit only guards against a hang, within the 10 s a service manager allows.
+        return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(9) });
     }
 }

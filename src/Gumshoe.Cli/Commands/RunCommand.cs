@@ -57,11 +57,13 @@ public static class RunCommand
                 if (cluster is null && m == "collect" && r.GetValue(eventsOut) is null) throw new ConfigException(config.File, 0, 0, "--mode collect forwards events: give --events-out FILE");
                 if (cluster is null && m == "analyze")
                 {
-                    // the collector's events file replaces the configured inputs; its lines are already normalised events
+                    // the collector's events file replaces the configured inputs: its lines are parsed and enriched events,
+                    // read back with their types and input names (tailed from its start, checkpointed, rotation-safe)
                     var source = r.GetValue(eventsIn) ?? throw new ConfigException(config.File, 0, 0, "--mode analyze reads events: give --events-in FILE");
                     config.Inputs.Clear();
-                    config.Inputs.Add(new FileTailInput("events-in", new JsonLineParser(), new ParseContext { TimeZone = TimeZoneInfo.Utc },
+                    config.Inputs.Add(new FileTailInput("events-in", new CollectedEventParser(), new ParseContext { TimeZone = TimeZoneInfo.Utc },
                         new FileTailOptions { Paths = [Path.GetFullPath(source)] }));
+                    config.Enrichers.Clear();
                 }
                 rules = RuleSet.Compile(m == "collect" ? null : config.Rules, metrics, config.Components);
             }
@@ -87,7 +89,14 @@ public static class RunCommand
             await using var _ = provider;
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            void OnSignal(PosixSignalContext c) { c.Cancel = true; stop.Cancel(); }
+            // System.CommandLine's handler of the same signal may run first and wait until this command returned and
+            // disposed `stop`: cancelling it then must not crash the process (it aborted with exit 134)
+            void OnSignal(PosixSignalContext c)
+            {
+                c.Cancel = true;
+                try { stop.Cancel(); }
+                catch (ObjectDisposedException) { }
+            }
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
@@ -147,6 +156,9 @@ public static class RunCommand
                 EventsOut = r.GetValue(eventsOut),
                 Observe = recorder is null ? null : pipeline => { recorder.Attach(pipeline); logins.Attach(pipeline); },
                 Participants = recorder is null ? [] : [recorder],
+                // a collector forwards events for an analyser: analytics (per-user state) run there, on what it reads
+                RunAnalytics = m != "collect",
+                AnnotateEventsOut = m == "collect",
             }, metrics, loggers);
             logger.LogInformation("running {Config}: {Inputs} inputs, {Rules} rules", config.File, config.Inputs.Count, rules.Rules.Count);
             try

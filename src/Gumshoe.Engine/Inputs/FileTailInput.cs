@@ -43,6 +43,7 @@ public sealed class FileTailInput : IInput
     private bool _hadCheckpoint;
     private long _scannedTicks;          // start (UTC ticks) of the last completed scan: every file born before it is in _files
     private long _restoredScannedTicks;  // the same, from the checkpoint restored
+    private volatile bool _scanned;
 
     public FileTailInput(string name, IParser parser, ParseContext context, FileTailOptions options)
     {
@@ -79,6 +80,9 @@ public sealed class FileTailInput : IInput
 
     public JsonNode? Checkpoint()
     {
+        // a fresh tail has no position before its first scan decided where each file starts (start_at: end): an
+        // empty list committed now would make the next start read the existing files from their beginning
+        if (!_hadCheckpoint && !_scanned) return null;
         var arr = new JsonArray();
         lock (_lock)
         {
@@ -144,6 +148,7 @@ public sealed class FileTailInput : IInput
             {
                 await reader.ScanAsync(firstScan && !_hadCheckpoint && _options.StartAtEnd, cancellationToken);
                 firstScan = false;
+                _scanned = true;
                 nextScan = DateTime.UtcNow + _options.ScanInterval;
             }
             var any = await reader.ReadAllAsync(cancellationToken);

@@ -125,6 +125,12 @@ public sealed class EventPipeline : IAlertSink
         _rules.OnUnmatchableEvent(inputName, timestamp, this);
     }
 
+    /// <summary>Whether events written to <see cref="EventsOut"/> name their input and the kinds JSON loses (a collector's file for an analyser).</summary>
+    public bool AnnotateEventsOut { get; init; }
+
+    /// <summary>Keys of events a collector's file already holds past its checkpoint (<see cref="Parsers.CollectedEventParser.Key"/>).</summary>
+    public HashSet<string>? AlreadyWritten { get; init; }
+
     /// <summary>Feeds a parsed event to the rules and outputs.</summary>
     public void Handle(Event e)
     {
@@ -134,7 +140,13 @@ public sealed class EventPipeline : IAlertSink
         EventEnriched?.Invoke(e);
         _rules.OnEvent(e, this);
         if (findings is not null) foreach (var f in findings) _rules.OnEvent(f, this);
-        EventsOut?.WriteLine(w => EventJson.Write(w, e));
+        if (EventsOut is { } events)
+        {
+            if (AnnotateEventsOut) Parsers.CollectedEventParser.Annotate(e);
+            // written before a restart, past the checkpoint (see CollectedEventParser.AfterCommitted): not again
+            if (AlreadyWritten is { Count: > 0 } done && Parsers.CollectedEventParser.Key(e) is { } key && done.Remove(key)) return;
+            events.WriteLine(w => EventJson.Write(w, e));
+        }
     }
 
     void IAlertSink.Emit(Alert alert, Event trigger)

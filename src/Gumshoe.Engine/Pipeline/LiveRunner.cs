@@ -33,6 +33,8 @@ public sealed record LiveRunOptions
     public IEventForwarder? Forward { get; init; }
     /// <summary>Whether the <c>analytics:</c> section runs here (not in a collector: analysers own the per-user state).</summary>
     public bool RunAnalytics { get; init; } = true;
+    /// <summary>Whether <see cref="EventsOut"/> is a collector's file for <c>--mode analyze</c> (see <see cref="Parsers.CollectedEventParser"/>).</summary>
+    public bool AnnotateEventsOut { get; init; }
     /// <summary>Stores that must hold the pipeline's results (alerts) before each checkpoint commits.</summary>
     public IReadOnlyList<ICommitParticipant> Participants { get; init; } = [];
 }
@@ -66,13 +68,27 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
     {
         var store = new CheckpointStore(options.DataDirectory);
         var checkpoint = store.Load();
+        // A collector's events file is read by an analyser as it grows: it is never cut back (the analyser would take
+        // that for a truncation and read it all again). What the last run wrote past the checkpoint stays, and is not
+        // written again when the inputs re-read it.
+        var eventsCommitted = (long?)checkpoint?["outputs"]?["events"];
+        HashSet<string>? alreadyWritten = null;
+        if (options.AnnotateEventsOut && options.EventsOut is { } eventsPath && eventsCommitted is { } committed)
+        {
+            (eventsCommitted, alreadyWritten) = Parsers.CollectedEventParser.AfterCommitted(eventsPath, committed);
+            // kept by an earlier restart and not re-derived before the next kill: still pending
+            if (checkpoint?["outputs"]?["events_written"] is JsonArray pending)
+                foreach (var key in pending) if (key?.GetValue<string>() is { } k) alreadyWritten.Add(k);
+        }
         var pipeline = new EventPipeline(_rules, metrics, loggers.CreateLogger("gumshoe.pipeline"))
         {
             Enrichers = config.Enrichers,
+            AnnotateEventsOut = options.AnnotateEventsOut,
+            AlreadyWritten = alreadyWritten,
             Analyzers = options.RunAnalytics && config.Sections.GetValueOrDefault("analytics") is Analytics.Logins.AnalyticsSection analytics ? analytics.CreateAnalyzers() : [],
         };
         using var alerts = options.AlertsOut is null ? null : new JsonLinesFile(options.AlertsOut, (long?)checkpoint?["outputs"]?["alerts"]);
-        using var events = options.EventsOut is null ? null : new JsonLinesFile(options.EventsOut, (long?)checkpoint?["outputs"]?["events"]);
+        using var events = options.EventsOut is null ? null : new JsonLinesFile(options.EventsOut, eventsCommitted);
         pipeline.AlertsOut = alerts;
         pipeline.EventsOut = events;
         _rules.Restore(checkpoint?["rules"]);
@@ -84,30 +100,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         journal.Start();
         using var hup = options.ReloadRules ? PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; RequestReload(); }) : null;
         using var watcher = options.ReloadRules ? WatchConfig() : null;
-        var byName = config.Inputs.ToDictionary(i => i.Name);
         foreach (var input in config.Inputs) input.Restore(checkpoint?["inputs"]?[input.Name]?.DeepClone());
         if (checkpoint is not null) _logger.LogInformation("resumed from checkpoint {Path}", store.Path);
-
-        var channel = Channel.CreateBounded<(IInput Input, RawRecord Record)>(new BoundedChannelOptions(options.ChannelCapacity)
-        {
-            SingleReader = true, FullMode = BoundedChannelFullMode.Wait,
-        });
-        using var inputsStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var inputTasks = config.Inputs.Select(input => Task.Run(async () =>
-        {
-            var relay = Channel.CreateBounded<RawRecord>(new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-            var pump = Task.Run(async () =>
-            {
-                await foreach (var r in relay.Reader.ReadAllAsync(inputsStop.Token)) await channel.Writer.WriteAsync((input, r), inputsStop.Token);
-            });
-            try { await input.RunAsync(relay.Writer, new InputRun(true, metrics, loggers.CreateLogger("gumshoe.input." + input.Name)), inputsStop.Token); }
-            catch (OperationCanceledException) { }
-            catch (Exception ex) { _logger.LogError(ex, "input {Input} failed", input.Name); }
-            relay.Writer.TryComplete();
-            try { await pump; } catch (OperationCanceledException) { }
-        })).ToList();
-        options.Observe?.Invoke(pipeline);
-        Started.TrySetResult();
 
         var lines = metrics.Counter("gumshoe_pipeline_events_total");
         var commitFailures = metrics.Counter("gumshoe_checkpoint_failures_total");
@@ -117,12 +111,12 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         var sinceProfiles = Stopwatch.StartNew();
         var dirty = false;
 
-        async Task<bool> TryCommit(CancellationToken ct)
+        async Task<bool> TryCommit(CancellationToken ct, bool initial = false)
         {
             try
             {
                 // positions may only move past events the stream has acknowledged
-                if (options.Forward is { } forward) await forward.FlushAsync(_rules.Clock, ct);
+                if (options.Forward is { } forward && !initial) await forward.FlushAsync(_rules.Clock, ct);
                 // so do the stores of what those events produced (an alert stored late is re-derived, stored once)
                 foreach (var participant in options.Participants) await participant.FlushAsync(ct);
                 alerts?.FlushToDisk();
@@ -132,6 +126,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 var outputs = new JsonObject();
                 if (alerts is not null) outputs["alerts"] = alerts.Length;
                 if (events is not null) outputs["events"] = events.Length;
+                // the file's length counts lines whose events the inputs have not re-read yet: they stay pending
+                if (pipeline.AlreadyWritten is { Count: > 0 } written) outputs["events_written"] = new JsonArray([.. written.Select(k => (JsonNode?)k)]);
                 store.Commit(new JsonObject
                 {
                     ["version"] = 1,
@@ -176,6 +172,32 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 return false;
             }
         }
+
+        // The output lengths are committed before any line is written: a collector killed before its first regular
+        // checkpoint must not leave lines that the restart keeps (a missing length means "keep the file as it is")
+        // and then writes again. A failure here holds the inputs back like any failed checkpoint.
+        await TryCommit(stop, initial: true);
+
+        var channel = Channel.CreateBounded<(IInput Input, RawRecord Record)>(new BoundedChannelOptions(options.ChannelCapacity)
+        {
+            SingleReader = true, FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var inputsStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var inputTasks = config.Inputs.Select(input => Task.Run(async () =>
+        {
+            var relay = Channel.CreateBounded<RawRecord>(new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+            var pump = Task.Run(async () =>
+            {
+                await foreach (var r in relay.Reader.ReadAllAsync(inputsStop.Token)) await channel.Writer.WriteAsync((input, r), inputsStop.Token);
+            });
+            try { await input.RunAsync(relay.Writer, new InputRun(true, metrics, loggers.CreateLogger("gumshoe.input." + input.Name)), inputsStop.Token); }
+            catch (OperationCanceledException) { }
+            catch (Exception ex) { _logger.LogError(ex, "input {Input} failed", input.Name); }
+            relay.Writer.TryComplete();
+            try { await pump; } catch (OperationCanceledException) { }
+        })).ToList();
+        options.Observe?.Invoke(pipeline);
+        Started.TrySetResult();
 
         bool ParticipantsPending()
         {

@@ -41,23 +41,9 @@ public sealed class EntraSignInPoller(string name, IParser parser, PollerOptions
         {
             var current = url;
             using var response = await read.Api.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, current), ct);
-            var items = new List<PolledItem>();
-            if (response.Root.ValueKind == JsonValueKind.Object && response.Root.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Array)
-            {
-                var n = 0;
-                foreach (var s in value.EnumerateArray())
-                {
-                    n++;
-                    var id = JsonTime.Str(s, "id");
-                    if (id is null || !JsonTime.TryRfc3339(JsonTime.At(s, "createdDateTime"), out var t))
-                    {
-                        read.BadItem("item_without_id", $"{ApiClient.Redact(current)} sign-in {n}");
-                        continue;
-                    }
-                    items.Add(new PolledItem(id, t, s.GetRawText()));
-                }
-            }
-            else throw new ApiRequestException($"{ApiClient.Redact(current)}: the answer has no 'value' array");
+            if (response.Root.ValueKind != JsonValueKind.Object || !response.Root.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Array)
+                throw new ApiRequestException($"{ApiClient.Redact(current)}: the answer has no 'value' array");
+            var items = read.Items(value, current, "sign-in", s => (JsonTime.Str(s, "id"), JsonTime.TryRfc3339(JsonTime.At(s, "createdDateTime"), out var t) ? t : null));
             yield return items;
             var next = JsonTime.Str(response.Root, "@odata.nextLink");
             if (string.IsNullOrEmpty(next) || !Uri.TryCreate(next, UriKind.Absolute, out var nextUrl) || !read.FirstVisit(nextUrl.AbsoluteUri)) yield break;

@@ -62,23 +62,12 @@ public sealed class GoogleWorkspacePoller : SaasPoller
             if (pageToken is not null) query += "&pageToken=" + Uri.EscapeDataString(pageToken);
             var url = new Uri($"{_baseUrl}/admin/reports/v1/activity/users/all/applications/{app}?{query}");
             using var response = await read.Api.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, url), ct);
-            var items = new List<PolledItem>();
-            if (response.Root.ValueKind == JsonValueKind.Object && response.Root.TryGetProperty("items", out var arr) && arr.ValueKind == JsonValueKind.Array)
+            var items = read.Items(JsonTime.At(response.Root, "items"), url, "item", item =>
             {
-                var n = 0;
-                foreach (var item in arr.EnumerateArray())
-                {
-                    n++;
-                    var time = JsonTime.At(item, "id", "time");
-                    var uq = JsonTime.At(item, "id", "uniqueQualifier");
-                    if (!JsonTime.TryRfc3339(time, out var t) || uq.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
-                    {
-                        read.BadItem("item_without_id", $"{ApiClient.Redact(url)} item {n}");
-                        continue;
-                    }
-                    items.Add(new PolledItem(time.GetString() + "/" + uq, t, item.GetRawText()));
-                }
-            }
+                var time = JsonTime.At(item, "id", "time");
+                var uq = JsonTime.At(item, "id", "uniqueQualifier");
+                return uq.ValueKind is JsonValueKind.String or JsonValueKind.Number && JsonTime.TryRfc3339(time, out var t) ? (time.GetString() + "/" + uq, t) : (null, null);
+            });
             yield return items;
             var next = JsonTime.Str(response.Root, "nextPageToken");
             if (string.IsNullOrEmpty(next) || !read.FirstVisit(next)) yield break;

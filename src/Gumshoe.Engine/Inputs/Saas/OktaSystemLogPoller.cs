@@ -46,22 +46,10 @@ public sealed class OktaSystemLogPoller(string name, IParser parser, PollerOptio
                 return r;
             }, ct);
             if (response.Root.ValueKind != JsonValueKind.Array) throw new ApiRequestException($"{ApiClient.Redact(current)}: expected a JSON array of log events");
-            var items = new List<PolledItem>();
-            var n = 0;
-            foreach (var ev in response.Root.EnumerateArray())
-            {
-                n++;
-                var id = JsonTime.Str(ev, "uuid");
-                if (id is null || !JsonTime.TryRfc3339(JsonTime.At(ev, "published"), out var t))
-                {
-                    read.BadItem("item_without_id", $"{ApiClient.Redact(current)} event {n}");
-                    continue;
-                }
-                items.Add(new PolledItem(id, t, ev.GetRawText()));
-            }
+            var items = read.Items(response.Root, current, "event", ev => (JsonTime.Str(ev, "uuid"), JsonTime.TryRfc3339(JsonTime.At(ev, "published"), out var t) ? t : null));
             yield return items;
             // an empty page means caught up (a polling-style next link would point at itself forever)
-            if (n == 0) yield break;
+            if (response.Root.GetArrayLength() == 0) yield break;
             var next = LinkHeader.Find(response.Headers, "next");
             if (next is null || !read.FirstVisit(next.AbsoluteUri)) yield break;
             url = next;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Gumshoe.Engine.Config;
@@ -29,6 +30,24 @@ public sealed class WindowRead(string stream, PollWindow window, ApiClient api, 
         problem("repeated_page_token");
         Logger.LogWarning("stream {Stream}: the API returned a page token it returned before; stopping this window's paging there", Stream);
         return false;
+    }
+
+    /// <summary>
+    /// The events of a page's JSON array that have an id and a time (<paramref name="identify"/>); the others are
+    /// counted and skipped, named by <paramref name="what"/> and their place on <paramref name="page"/>.
+    /// </summary>
+    public List<PolledItem> Items(JsonElement array, Uri page, string what, Func<JsonElement, (string? Id, DateTimeOffset? Time)> identify)
+    {
+        var items = new List<PolledItem>();
+        if (array.ValueKind != JsonValueKind.Array) return items;
+        var n = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            n++;
+            if (identify(item) is ({ } id, { } time)) items.Add(new PolledItem(id, time, item.GetRawText()));
+            else BadItem("item_without_id", $"{ApiClient.Redact(page)} {what} {n}");
+        }
+        return items;
     }
 
     /// <summary>Counts a flaw in the API's data (an item without an id or time) and logs where it was.</summary>

@@ -50,22 +50,8 @@ public sealed class SlackAuditPoller(string name, IParser parser, PollerOptions 
             }, ct);
             if (response.Root.ValueKind == JsonValueKind.Object && response.Root.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.False)
                 throw SlackError.From(response.Root, url, AccessHint);
-            var items = new List<PolledItem>();
-            if (response.Root.ValueKind == JsonValueKind.Object && response.Root.TryGetProperty("entries", out var entries) && entries.ValueKind == JsonValueKind.Array)
-            {
-                var n = 0;
-                foreach (var entry in entries.EnumerateArray())
-                {
-                    n++;
-                    var id = JsonTime.Str(entry, "id");
-                    if (id is null || !entry.TryGetProperty("date_create", out var dc) || !JsonTime.TryEpochSeconds(dc, out var t))
-                    {
-                        read.BadItem("item_without_id", $"{ApiClient.Redact(url)} entry {n}");
-                        continue;
-                    }
-                    items.Add(new PolledItem(id, t, entry.GetRawText()));
-                }
-            }
+            var items = read.Items(JsonTime.At(response.Root, "entries"), url, "entry",
+                entry => (JsonTime.Str(entry, "id"), entry.TryGetProperty("date_create", out var dc) && JsonTime.TryEpochSeconds(dc, out var t) ? t : null));
             yield return items;
             var next = JsonTime.Str(JsonTime.At(response.Root, "response_metadata"), "next_cursor");
             if (string.IsNullOrEmpty(next) || !read.FirstVisit(next)) yield break;

@@ -111,6 +111,7 @@ public sealed class SaasPollerTests : IDisposable
         _h.Fake.PageDelay = TimeSpan.Zero;
         var expected = PollerHarness.Expected("okta").Select(e => PollerHarness.Get(e, "event.id")!).ToList();
         var first = await _h.RunAsync(input, stopAfter: 4);
+        await _h.Fake.WaitIdleAsync();
         _h.Fake.Inject("okta_system_log", Fault.ServerError, Fault.ServerError);
 
         var rest = await _h.RunAsync(_h.Input("okta", yaml), first.Checkpoint, expect: expected.Count - 4);
@@ -161,6 +162,28 @@ public sealed class SaasPollerTests : IDisposable
         Assert.Contains(_h.Log.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("403") && l.Contains("read:audit_log"));
         Assert.Equal(8, events.Count);
         Assert.DoesNotContain(_h.Log.Lines, l => l.Contains(SaasApiFake.StaticToken));
+    }
+
+    [Theory]
+    [InlineData("google", "google_reports_login", "Forbidden", "admin.reports.audit.readonly")]
+    [InlineData("google", "google_reports_login", "Unauthorized", "domain-wide delegation")]
+    [InlineData("slack-audit", "slack_audit_logs", "Forbidden", "auditlogs:read")]
+    [InlineData("slack-access", "slack_team_access_logs", "SlackMissingScope", "admin scope")]
+    [InlineData("okta", "okta_system_log", "Unauthorized", "okta.logs.read")]
+    [InlineData("github", "github_enterprise_audit_log", "Unauthorized", "read:audit_log")]
+    [InlineData("entra", "msgraph_signins", "Forbidden", "AuditLog.Read.All")]
+    [InlineData("aws", "aws_cloudtrail_lookup_events", "Forbidden", "cloudtrail:LookupEvents")]
+    public async Task Refused_credentials_give_an_error_naming_what_is_missing(string input, string source, string faultName, string missing)
+    {
+        var fault = Enum.Parse<Fault>(faultName);
+        _h.Fake.Inject(source, fault);
+
+        var (events, _) = await _h.RunAsync(_h.Input(input), expect: 0);
+
+        var errors = _h.Log.Lines.Where(l => l.StartsWith("Error", StringComparison.Ordinal)).ToList();
+        Assert.True(errors.Any(l => l.Contains(missing, StringComparison.Ordinal)), $"no error names {missing}: {string.Join(" | ", errors.Take(3))}");
+        Assert.DoesNotContain(_h.Log.Lines, l => l.Contains(SaasApiFake.StaticToken) || l.Contains(SaasApiFake.GoogleAccessToken) || l.Contains("secret-1"));
+        if (fault == Fault.Unauthorized) Assert.Empty(events);
     }
 
     [Fact]

@@ -6,7 +6,8 @@ namespace Gumshoe.Engine.Parsers.Packs.Saas;
 /// <summary>
 /// One Google Workspace Reports activity (<c>google_workspace</c> pack). Login activities become authentication
 /// events (<c>login_success</c>, <c>login_failure</c>, challenges by their status, <c>logout</c> as an end,
-/// <c>account_warning</c> as a vendor alert); other applications keep their event name as the action.
+/// <c>account_warning</c> as a vendor alert); other applications keep their event name as the action (<c>admin</c>,
+/// <c>token</c> and <c>drive</c> activities as successes, with <c>user.target.email</c> when they name a user).
 /// <c>event.id</c> is <c>id.time/id.uniqueQualifier</c>; event parameters go to <c>google_workspace.parameters.*</c>.
 /// </summary>
 public sealed class GoogleWorkspaceParser(string name = "google_workspace") : IParser
@@ -47,6 +48,8 @@ public sealed class GoogleWorkspaceParser(string name = "google_workspace") : IP
                 }
                 if (evType == "account_warning") { kind = "alert"; type = "info"; outcome = "unknown"; }
             }
+            // the admin, token and drive reports record actions that were carried out (a refused one is not reported)
+            else if (app is "admin" or "token" or "drive") outcome = "success";
             SaasEventFields.Classify(e, "google_workspace", "google_workspace." + app, time.GetString() + "/" + uq, evName, outcome, kind, type, category);
             SaasEventFields.Email(e, SaasEventFields.Str(root, "actor", "email"));
             SaasEventFields.Set(e, "user.id", SaasEventFields.Str(root, "actor", "profileId"));
@@ -61,6 +64,9 @@ public sealed class GoogleWorkspaceParser(string name = "google_workspace") : IP
                 e.Set("saas.is_suspicious", sus);
             }
             if (parameters.TryGetValue("login_failure_type", out var reason)) e.Set(Ecs.EventReason, reason);
+            // whom an admin action or a Drive sharing change was about
+            if ((app == "admin" && parameters.TryGetValue("USER_EMAIL", out var target)) || (app == "drive" && parameters.TryGetValue("target_user", out target)))
+                e.Set("user.target.email", target);
             if (SaasEventFields.At(root, "networkInfo", "regionCode").ValueKind == JsonValueKind.String)
                 e.Set("saas.vendor_geo.country_iso_code", SaasEventFields.Str(root, "networkInfo", "regionCode"));
             SaasEventFields.Related(e);

@@ -9,7 +9,7 @@ using Gumshoe.Engine.Tests.Parsers;
 namespace Gumshoe.Engine.Tests.Inputs.Saas.Fakes;
 
 /// <summary>A fault the fake answers the next request of a source with.</summary>
-internal enum Fault { RateLimited, ServerError, Timeout, MalformedJson, EmptyPageFirst, RepeatedPageToken, Forbidden }
+internal enum Fault { RateLimited, ServerError, Timeout, MalformedJson, EmptyPageFirst, RepeatedPageToken, Forbidden, Unauthorized, SlackMissingScope }
 
 /// <summary>One request the fake received.</summary>
 internal sealed record FakeRequest(string Source, string Method, string PathAndQuery, string? Authorization, string Body, IReadOnlyDictionary<string, string> Headers);
@@ -40,11 +40,37 @@ internal sealed class SaasApiFake : IAsyncDisposable
         PageDelay = pageDelay ?? TimeSpan.Zero;
         _dir = SharedData.File("saas");
         _sources = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "manifest.json")))!["sources"]!.AsObject();
+        // the Google applications the shared samples lack, from the project's own test data (same page structure)
+        foreach (var app in GoogleApplications) _sources["google_reports_" + app] = GoogleSource(app);
         var port = Loopback.FreePort();
         BaseUrl = $"http://127.0.0.1:{port}";
         _listener.Prefixes.Add(BaseUrl + "/");
         _listener.Start();
         _loop = Task.Run(AcceptLoop);
+    }
+
+    /// <summary>The Google Reports applications served from <c>Inputs/Saas/TestData/google</c> besides <c>login</c>.</summary>
+    public static readonly string[] GoogleApplications = ["admin", "token", "drive"];
+
+    /// <summary>Where the project's own sample pages are.</summary>
+    public static string TestData => Path.Combine(SaasPollerTests.RepoRoot(), "tests", "Gumshoe.Engine.Tests", "Inputs", "Saas", "TestData");
+
+    private static JsonObject GoogleSource(string app)
+    {
+        JsonObject Page(int n, string token) => new()
+        {
+            ["method"] = "GET",
+            ["path"] = "/admin/reports/v1/activity/users/all/applications/" + app,
+            ["match_query"] = new JsonObject { ["pageToken"] = token == "" ? null : token },
+            ["status"] = 200,
+            ["headers"] = new JsonObject { ["Content-Type"] = "application/json; charset=UTF-8" },
+            ["body"] = Path.Combine(TestData, "google", $"activities_{app}_page{n}.json"),   // absolute: Path.Combine keeps it
+        };
+        return new JsonObject
+        {
+            ["rewrite_prefix"] = "https://admin.googleapis.com",
+            ["pages"] = new JsonArray(Page(1, ""), Page(2, "*")),
+        };
     }
 
     /// <summary><c>http://127.0.0.1:PORT</c>, without a trailing slash.</summary>
@@ -101,7 +127,26 @@ internal sealed class SaasApiFake : IAsyncDisposable
         }
     }
 
+    private int _inFlight;
+
+    /// <summary>
+    /// Waits until no request is being answered: a request a stopped poller left behind must not take a fault queued
+    /// for the next run (under load its handler can run well after the client gave up).
+    /// </summary>
+    public async Task WaitIdleAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Volatile.Read(ref _inFlight) > 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+    }
+
     private async Task Handle(HttpListenerContext ctx)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try { await Respond(ctx); }
+        finally { Interlocked.Decrement(ref _inFlight); }
+    }
+
+    private async Task Respond(HttpListenerContext ctx)
     {
         var req = ctx.Request;
         var res = ctx.Response;
@@ -165,7 +210,7 @@ internal sealed class SaasApiFake : IAsyncDisposable
 
     private static bool Authorised(string source, string? auth) => source switch
     {
-        "google_reports_login" => auth == "Bearer " + GoogleAccessToken,
+        _ when source.StartsWith("google_reports_", StringComparison.Ordinal) => auth == "Bearer " + GoogleAccessToken,
         "msgraph_signins" => auth == "Bearer " + GraphAccessToken,
         "okta_system_log" => auth == "SSWS " + StaticToken,
         "aws_cloudtrail_lookup_events" => auth is not null && auth.StartsWith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/", StringComparison.Ordinal) && auth.Contains("/us-east-1/cloudtrail/aws4_request", StringComparison.Ordinal),
@@ -188,7 +233,7 @@ internal sealed class SaasApiFake : IAsyncDisposable
         var body = JsonNode.Parse(text)!;
         switch (source)
         {
-            case "google_reports_login": body["nextPageToken"] = (string)firstBody!["nextPageToken"]!; break;
+            case var google when google.StartsWith("google_reports_", StringComparison.Ordinal): body["nextPageToken"] = (string)firstBody!["nextPageToken"]!; break;
             case "slack_audit_logs": body["response_metadata"]!["next_cursor"] = (string)firstBody!["response_metadata"]!["next_cursor"]!; break;
             case "github_enterprise_audit_log": headers["Link"] = Headers(first["headers"])["Link"]; break;
             default: throw new ArgumentException($"no repeated-token fault for {source}");
@@ -223,10 +268,19 @@ internal sealed class SaasApiFake : IAsyncDisposable
             case Fault.Forbidden:
                 await Json(res, 403, "{\"error\":{\"code\":403,\"message\":\"Not Authorized to access this resource/api\"}}");
                 return;
+            case Fault.Unauthorized:
+                // every time: a refreshed token does not help either
+                _faults.GetOrAdd(source, _ => new ConcurrentQueue<Fault>()).Enqueue(Fault.Unauthorized);
+                await Json(res, 401, "{\"error\":\"invalid_token\"}");
+                return;
+            case Fault.SlackMissingScope:
+                // Slack's Web API answers 200 with ok:false
+                await Json(res, 200, "{\"ok\":false,\"error\":\"missing_scope\",\"needed\":\"admin\",\"provided\":\"users:read\"}");
+                return;
             case Fault.EmptyPageFirst:
                 var empty = source switch
                 {
-                    "google_reports_login" => "{\"kind\":\"admin#reports#activities\",\"nextPageToken\":\"fake-empty-1\"}",
+                    _ when source.StartsWith("google_reports_", StringComparison.Ordinal) => "{\"kind\":\"admin#reports#activities\",\"nextPageToken\":\"fake-empty-1\"}",
                     "slack_audit_logs" => "{\"entries\":[],\"response_metadata\":{\"next_cursor\":\"fake-empty-1\"}}",
                     _ => throw new ArgumentException($"no empty-page fault for {source}"),
                 };
