@@ -30,6 +30,7 @@ public sealed partial class WebTestServer : IAsyncLifetime
     public GumshoeStore Store { get; private set; } = null!;
     public LiveActivity Activity { get; } = new();
     public MetricsRegistry Metrics { get; } = new();
+    public LoginHistory Logins { get; } = new();
     public GumshoeWebApp App { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
     public Dictionary<string, string> Tokens { get; } = [];
@@ -51,7 +52,7 @@ public sealed partial class WebTestServer : IAsyncLifetime
             SignInPerUser = 1000,
             TrustedProxies = [new IPNetwork(IPAddress.Loopback, 32)],
         });
-        App = GumshoeWebApp.Create(options, new RunView(Store, Metrics, Activity, Rules), DataDirectory, NullLoggerFactory.Instance);
+        App = GumshoeWebApp.Create(options, new RunView(Store, Metrics, Activity, Rules, Logins), DataDirectory, NullLoggerFactory.Instance);
         await App.StartAsync();
         BaseAddress = App.Address!;
     }

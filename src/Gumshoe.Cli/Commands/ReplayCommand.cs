@@ -8,6 +8,8 @@ using Gumshoe.Engine.Metrics;
 using Gumshoe.Engine.Outputs;
 using Gumshoe.Engine.Pipeline;
 using Gumshoe.Engine.Rules;
+using Gumshoe.Engine.Storage;
+using Gumshoe.Web.Activity;
 using Microsoft.Extensions.Logging;
 
 namespace Gumshoe.Cli.Commands;
@@ -24,8 +26,12 @@ public static class ReplayCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the store lives when rules create decisions or store alerts (default ~/.local/state/gumshoe)" };
         var inputOpt = new Option<string?>("--input") { Description = "Which configured input's parser and time zone to use (default: the only one)" };
         var noPrefilter = new Option<bool>("--no-prefilter") { Description = "Parse every line, also those no rule can match (slower; for comparison)" };
-        var cmd = new Command("replay", "Replay log files through the rules as fast as possible, then print a summary") { files, alertsOut, eventsOut, scoresOut, inputOpt, dataDir, noPrefilter };
-        cmd.SetAction(r =>
+        var runActions = new Option<bool>("--run-actions")
+        {
+            Description = "Also run the rules' actions (decisions, exec, webhooks, notifiers) exactly once, and store alerts when the config has storage; without it a replay only reports",
+        };
+        var cmd = new Command("replay", "Replay log files through the rules as fast as possible, then print a summary") { files, alertsOut, eventsOut, scoresOut, inputOpt, dataDir, noPrefilter, runActions };
+        cmd.SetAction(async (r, ct) =>
         {
             using var loggers = GlobalOptions.Logging(r);
             var metrics = new MetricsRegistry();
@@ -101,11 +107,40 @@ public static class ReplayCommand
             var paths = r.GetValue(files)!;
             foreach (var p in paths)
                 if (p != "-" && !File.Exists(p)) { Console.Error.WriteLine($"error: {p}: no such file"); return 2; }
+
+            // --run-actions: the rules' side effects through the action journal, alerts stored before the commit that runs them
+            var provider = config.Components.Storage;
+            await using var _ = provider;
+            ReplayActions? actions = null;
+            if (r.GetValue(runActions))
+            {
+                List<ICommitParticipant> participants = [];
+                if (provider.Wanted)
+                {
+                    try
+                    {
+                        var store = await provider.GetAsync(ct);
+                        var recorder = new AlertRecorder(store.Alerts, new LiveActivity(), metrics, loggers.CreateLogger("gumshoe.store"));
+                        recorder.Attach(pipeline);
+                        participants.Add(recorder);
+                    }
+                    catch (StorageException ex)
+                    {
+                        Console.Error.WriteLine($"error: {ex.Message}");
+                        return 1;
+                    }
+                }
+                actions = new ReplayActions(config, rules, provider.DataDirectory, participants, metrics, loggers);
+                pipeline.AlertRaised += _ => actions.AfterAlert();
+            }
+            await using var __ = actions;
             using (var progress = ProgressBar.ForFiles(paths))
             {
                 if (progress is not null) runner.Progress = progress.Report;
-                runner.Run(paths);
+                runner.Run(paths, ct);
             }
+            if (actions is not null && !await actions.FinishAsync(TimeSpan.FromSeconds(60), ct))
+                Console.Error.WriteLine($"warning: {actions.Journal.Unfinished} action(s) unfinished; they resume on the next replay --run-actions with --data-dir {provider.DataDirectory}");
             foreach (var la in analyzers.OfType<LoginAnalyzer>()) la.SaveState();
             Console.Error.WriteLine($"replayed {paths.Length} file(s): {runner.Events} events, {metrics.Counter("gumshoe_alerts_total").Value} alerts in {sw.Elapsed.TotalSeconds:F2}s");
             if (runner.Skipped > 0) Console.Error.WriteLine($"  {runner.Skipped} lines skipped on their raw bytes: no rule can match them (--no-prefilter parses them)");

@@ -105,12 +105,13 @@ public static class RunCommand
             endpointMetrics.Start(stop.Token);
 
             var activity = new LiveActivity();
-            await using var recorder = store is null || cluster is not null ? null : new AlertRecorder(store.Alerts, activity, metrics, loggers.CreateLogger("gumshoe.store"));
+            var logins = new LoginHistory();
+            var recorder = store is null || cluster is not null ? null : new AlertRecorder(store.Alerts, activity, metrics, loggers.CreateLogger("gumshoe.store"));
             GumshoeWebApp? app = null;
             if (web is not null)
             {
                 var password = await store!.EnsureFirstAdminAsync(directory, stop.Token);
-                app = GumshoeWebApp.Create(web, new RunView(store, metrics, activity, RunView.RulesOf(config.Rules)), directory, loggers);
+                app = GumshoeWebApp.Create(web, new RunView(store, metrics, activity, RunView.RulesOf(config.Rules), logins), directory, loggers);
                 try { await app.StartAsync(stop.Token); }
                 catch (Exception ex) when (ex is IOException or InvalidOperationException)
                 {
@@ -144,7 +145,8 @@ public static class RunCommand
                 DataDirectory = directory,
                 AlertsOut = r.GetValue(alertsOut),
                 EventsOut = r.GetValue(eventsOut),
-                Observe = recorder is null ? null : recorder.Attach,
+                Observe = recorder is null ? null : pipeline => { recorder.Attach(pipeline); logins.Attach(pipeline); },
+                Participants = recorder is null ? [] : [recorder],
             }, metrics, loggers);
             logger.LogInformation("running {Config}: {Inputs} inputs, {Rules} rules", config.File, config.Inputs.Count, rules.Rules.Count);
             try

@@ -33,6 +33,8 @@ public sealed record LiveRunOptions
     public IEventForwarder? Forward { get; init; }
     /// <summary>Whether the <c>analytics:</c> section runs here (not in a collector: analysers own the per-user state).</summary>
     public bool RunAnalytics { get; init; } = true;
+    /// <summary>Stores that must hold the pipeline's results (alerts) before each checkpoint commits.</summary>
+    public IReadOnlyList<ICommitParticipant> Participants { get; init; } = [];
 }
 
 /// <summary>
@@ -121,6 +123,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
             {
                 // positions may only move past events the stream has acknowledged
                 if (options.Forward is { } forward) await forward.FlushAsync(_rules.Clock, ct);
+                // so do the stores of what those events produced (an alert stored late is re-derived, stored once)
+                foreach (var participant in options.Participants) await participant.FlushAsync(ct);
                 alerts?.FlushToDisk();
                 events?.FlushToDisk();
                 var inputsState = new JsonObject();
@@ -151,20 +155,32 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 sinceCommit.Restart();
                 return true;
             }
-            catch (OperationCanceledException) when (options.Forward is not null)
+            catch (OperationCanceledException) when (options.Forward is not null || options.Participants.Count > 0)
             {
-                // stopping while the stream acknowledged: not a storage problem; the final checkpoint flushes again
+                // stopping while the stream or a store acknowledged: not a storage problem; the final checkpoint flushes again
                 journal.CommitFailed();
                 return false;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or Storage.StorageException)
             {
                 journal.CommitFailed();
                 commitFailures.Add();
-                if (healthy.Value == 1) _logger.LogError("cannot write the checkpoint in {Dir}: {Error}; not consuming input until it works", store.Directory, ex.Message);
+                if (healthy.Value == 1)
+                {
+                    if (ex is IOException or UnauthorizedAccessException)
+                        _logger.LogError("cannot write the checkpoint in {Dir}: {Error}; not consuming input until it works", store.Directory, ex.Message);
+                    else
+                        _logger.LogError("cannot store alerts: {Error}; not consuming input until it works", ex.Message);
+                }
                 healthy.Set(0);
                 return false;
             }
+        }
+
+        bool ParticipantsPending()
+        {
+            foreach (var p in options.Participants) if (p.HasPending) return true;
+            return false;
         }
 
         var reader = channel.Reader;
@@ -183,7 +199,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                     if (!await TryCommit(stop)) { await Task.Delay(1000, stop); continue; }
                 }
                 if (Interlocked.Exchange(ref _reloadRequested, 0) == 1) { Reload(pipeline, journal); dirty = true; }
-                if (journal.NeedsCommit && sinceCommit.Elapsed >= actionCommit) { await TryCommit(stop); continue; }
+                if ((journal.NeedsCommit || ParticipantsPending()) && sinceCommit.Elapsed >= actionCommit) { await TryCommit(stop); continue; }
                 // too many unfinished actions: hold the input back until they drain
                 if (journal.IsFull) { await Task.Delay(50, stop); continue; }
                 var wait = options.CheckpointInterval - sinceCommit.Elapsed;
@@ -202,7 +218,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
                     var nap = dirty ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) : options.CheckpointInterval;
                     if (nap > options.ClockInterval) nap = options.ClockInterval;
-                    if (journal.NeedsCommit && nap > actionCommit) nap = actionCommit;
+                    if ((journal.NeedsCommit || ParticipantsPending()) && nap > actionCommit) nap = actionCommit;
                     timeout.CancelAfter(nap);
                     try { if (!await reader.WaitToReadAsync(timeout.Token)) break; }
                     catch (OperationCanceledException) when (!stop.IsCancellationRequested) { }

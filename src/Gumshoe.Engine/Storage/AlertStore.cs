@@ -16,23 +16,31 @@ public sealed record StoredAlert(string Id, string Rule, string GroupKey, DateTi
 public sealed class AlertStore(Database db, TimeProvider clock)
 {
     /// <summary>Stores an alert and, when given, the full events behind it; returns false when it was already stored.</summary>
-    public Task<bool> AddAsync(Alert alert, IEnumerable<Event>? events = null, CancellationToken ct = default)
+    public async Task<bool> AddAsync(Alert alert, IEnumerable<Event>? events = null, CancellationToken ct = default) =>
+        await AddAsync([(alert, events ?? [])], ct) == 1;
+
+    /// <summary>Stores alerts with their events in one transaction; returns how many were new (the rest were stored before).</summary>
+    public Task<int> AddAsync(IReadOnlyList<(Alert Alert, IEnumerable<Event> Events)> batch, CancellationToken ct = default)
     {
-        var json = ToJson(alert.WriteJson);
-        var groupKey = string.Join(", ", alert.Group.Select(g => $"{g.Key}={g.Value}"));
-        var eventJson = events?.Select(e => ToJson(w => EventJson.Write(w, e))).ToList() ?? [];
+        var rows = batch.Select(b => (b.Alert, Json: ToJson(b.Alert.WriteJson), Group: string.Join(", ", b.Alert.Group.Select(g => $"{g.Key}={g.Value}")),
+            Events: b.Events.Select(e => ToJson(w => EventJson.Write(w, e))).ToList())).ToList();
         return db.WriteAsync(async tx =>
         {
-            var rows = await tx.Command("""
-                INSERT INTO alerts (id, rule, group_key, first_seen, last_seen, stored_at, json)
-                VALUES (@id, @rule, @group, @first, @last, @now, @json) ON CONFLICT (id) DO NOTHING
-                """).With("@id", alert.Id).With("@rule", alert.Rule).With("@group", groupKey).With("@first", alert.FirstSeen)
-                .With("@last", alert.LastSeen).With("@now", clock.GetUtcNow()).With("@json", json).ExecAsync(ct);
-            if (rows == 0) return false;
-            for (var i = 0; i < eventJson.Count; i++)
-                await tx.Command("INSERT INTO alert_events (alert_id, seq, json) VALUES (@id, @seq, @json)")
-                    .With("@id", alert.Id).With("@seq", i).With("@json", eventJson[i]).ExecAsync(ct);
-            return true;
+            var added = 0;
+            foreach (var (alert, json, groupKey, eventJson) in rows)
+            {
+                var inserted = await tx.Command("""
+                    INSERT INTO alerts (id, rule, group_key, first_seen, last_seen, stored_at, json)
+                    VALUES (@id, @rule, @group, @first, @last, @now, @json) ON CONFLICT (id) DO NOTHING
+                    """).With("@id", alert.Id).With("@rule", alert.Rule).With("@group", groupKey).With("@first", alert.FirstSeen)
+                    .With("@last", alert.LastSeen).With("@now", clock.GetUtcNow()).With("@json", json).ExecAsync(ct);
+                if (inserted == 0) continue;
+                added++;
+                for (var i = 0; i < eventJson.Count; i++)
+                    await tx.Command("INSERT INTO alert_events (alert_id, seq, json) VALUES (@id, @seq, @json)")
+                        .With("@id", alert.Id).With("@seq", i).With("@json", eventJson[i]).ExecAsync(ct);
+            }
+            return added;
         }, ct);
     }
 

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
 using Gumshoe.Engine.Pipeline;
@@ -9,21 +8,20 @@ using Microsoft.Extensions.Logging;
 namespace Gumshoe.Web.Activity;
 
 /// <summary>
-/// Stores every alert of a live run, with copies of its contributing events, so the web UI can show them. The
-/// pipeline thread only copies and queues; a background task writes. Storing is idempotent by alert id, so an
-/// alert re-derived after a restart is not stored twice.
+/// Stores every alert of a run, with copies of its contributing events, so the web UI can show them. The pipeline
+/// thread only copies and holds them; they are written in one transaction before the checkpoint that acknowledges
+/// their lines (<see cref="ICommitParticipant"/>), so a crash never loses a stored alert's trace: what was not yet
+/// written is derived again from the re-read lines. Storing is idempotent by alert id.
 /// </summary>
-public sealed class AlertRecorder : IAsyncDisposable
+public sealed class AlertRecorder : ICommitParticipant
 {
     private readonly AlertStore _alerts;
     private readonly LiveActivity _activity;
     private readonly ILogger _logger;
-    private readonly Channel<(Alert Alert, List<Event> Events)> _queue =
-        Channel.CreateBounded<(Alert, List<Event>)>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly List<(Alert Alert, IEnumerable<Event> Events)> _held = [];
     private readonly Counter _stored;
-    private readonly Counter _dropped;
+    private readonly Counter _repeated;
     private readonly Counter _failed;
-    private readonly Task _writer;
 
     public AlertRecorder(AlertStore alerts, LiveActivity activity, MetricsRegistry metrics, ILogger logger)
     {
@@ -31,9 +29,8 @@ public sealed class AlertRecorder : IAsyncDisposable
         _activity = activity;
         _logger = logger;
         _stored = metrics.Counter("gumshoe_store_alerts_total", "result", "stored");
-        _dropped = metrics.Counter("gumshoe_store_alerts_total", "result", "dropped_queue_full");
-        _failed = metrics.Counter("gumshoe_store_alerts_total", "result", "failed");
-        _writer = Task.Run(WriteAsync);
+        _repeated = metrics.Counter("gumshoe_store_alerts_total", "result", "already_stored");
+        _failed = metrics.Counter("gumshoe_store_alerts_failures_total");
     }
 
     /// <summary>Feeds the activity window with the pipeline's events and records its alerts.</summary>
@@ -43,38 +40,39 @@ public sealed class AlertRecorder : IAsyncDisposable
         pipeline.AlertRaised += Record;
     }
 
-    /// <summary>Queues an alert with its contributing events (called on the pipeline thread).</summary>
+    /// <summary>Holds an alert with copies of its contributing events until the next flush (pipeline thread).</summary>
     public void Record(Alert alert)
     {
-        if (!_queue.Writer.TryWrite((alert, _activity.ContributingEvents(alert))))
-        {
-            _dropped.Add();
-            _logger.LogWarning("alert {Id} of rule {Rule} not stored: the store is too slow (queue full)", alert.Id, alert.Rule);
-        }
+        lock (_held) _held.Add((alert, _activity.ContributingEvents(alert)));
     }
 
-    private async Task WriteAsync()
+    /// <inheritdoc/>
+    public bool HasPending { get { lock (_held) return _held.Count > 0; } }
+
+    /// <summary>Writes the held alerts, a bounded batch per transaction; what fails stays held for the next flush.</summary>
+    public async Task FlushAsync(CancellationToken ct)
     {
-        await foreach (var (alert, events) in _queue.Reader.ReadAllAsync())
+        while (true)
         {
-            try
+            List<(Alert, IEnumerable<Event>)> batch;
+            lock (_held)
             {
-                await _alerts.AddAsync(alert, events);
-                _stored.Add();
+                if (_held.Count == 0) return;
+                batch = _held.GetRange(0, Math.Min(_held.Count, BatchSize));
             }
-            catch (Exception ex) when (ex is System.Data.Common.DbException or StorageException or IOException or InvalidOperationException)
+            int added;
+            try { added = await _alerts.AddAsync(batch, ct); }
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 _failed.Add();
-                _logger.LogError("alert {Id} of rule {Rule} not stored: {Error}", alert.Id, alert.Rule, ex.Message);
+                _logger.LogDebug("storing {Count} alert(s) failed: {Error}", batch.Count, ex.Message);
+                throw;
             }
+            lock (_held) _held.RemoveRange(0, batch.Count);
+            _stored.Add(added);
+            _repeated.Add(batch.Count - added);
         }
     }
 
-    /// <summary>Writes what is queued (at most two seconds) and stops.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        try { await _writer.WaitAsync(TimeSpan.FromSeconds(2)); }
-        catch (TimeoutException) { _logger.LogWarning("stopped before every alert was stored"); }
-    }
+    private const int BatchSize = 500;
 }

@@ -14,8 +14,11 @@ public sealed record InputHealth(string Input, long Matched, long Unmatched, lon
 /// What the web UI shows of a run: the store, the metrics, the recent-activity window and the configured rules.
 /// A host without a live pipeline (tests, a read-only UI) passes an empty activity window and no rules.
 /// </summary>
-public sealed class RunView(GumshoeStore store, MetricsRegistry metrics, LiveActivity activity, IReadOnlyList<RuleInfo> rules)
+public sealed class RunView(GumshoeStore store, MetricsRegistry metrics, LiveActivity activity, IReadOnlyList<RuleInfo> rules, LoginHistory? logins = null)
 {
+    /// <summary>Users' login locations and verdicts (empty without login analytics).</summary>
+    public LoginHistory Logins { get; } = logins ?? new LoginHistory();
+
     public GumshoeStore Store { get; } = store;
     public MetricsRegistry Metrics { get; } = metrics;
     public LiveActivity Activity { get; } = activity;

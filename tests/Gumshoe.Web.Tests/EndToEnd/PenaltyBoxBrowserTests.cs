@@ -25,20 +25,6 @@ namespace Gumshoe.Web.Tests.EndToEnd;
 /// </summary>
 public sealed class PenaltyBoxBrowserTests : IAsyncLifetime
 {
-    private const string DecisionYaml = """
-        actions:
-          decision:
-            scope: ip
-            duration: 1h
-            escalate: [x4, x24, permanent]
-            reason: "SSH brute force: {count} failures from {source.ip}"
-            explain: "We saw {count} failed SSH sign-ins from your address {source.ip} within a minute. That looks like password guessing, so connections from it are paused."
-            remediation: "If this was you, stop the script or client that keeps retrying and check the user name and key it uses, then press the button below. If it was not you, ask IT to check the computer at {source.ip}."
-            self_release: {max: 1}
-            grace: 10m
-            priority: 10
-        """;
-
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "gumshoe-e2e-" + Guid.NewGuid().ToString("N"));
     private StoreProvider _provider = null!;
     private GumshoeWebApp _app = null!;
@@ -53,34 +39,23 @@ public sealed class PenaltyBoxBrowserTests : IAsyncLifetime
         var registry = BuiltInComponents.Create().AddSection("web", WebOptions.ReadSection);
         var quickstart = GumshoeConfig.Load(Path.Combine(root, "examples", "quickstart.yml"), registry);
         var metrics = new MetricsRegistry();
-        var rules = RuleSet.Compile(quickstart.Rules, metrics);
-
-        // the rule action, built from YAML through the registry exactly as a rule's `then:` builds it
-        var actionFile = Path.Combine(_dir, "decision.yml");
-        await File.WriteAllTextAsync(actionFile, DecisionYaml);
-        var actionConfig = GumshoeConfig.Load(actionFile, BuiltInComponents.Create().AddSection("actions", (node, ctx) => ctx.Registry.CreateAction("decision", node.Required("decision"), ctx)));
-        var decision = (IAction)actionConfig.Sections["actions"];
-        _provider = actionConfig.Components.Storage;
+        var rules = RuleSet.Compile(quickstart, metrics);
+        _provider = quickstart.Components.Storage;
         _provider.DataDirectory = _dir;
         var store = await _provider.GetAsync();
         _password = (await store.EnsureFirstAdminAsync(_dir))!;
 
+        // `gumshoe replay -c examples/quickstart.yml examples/data/auth.log --run-actions`: the rule's own decision
+        // action, through the action journal, with the alerts stored before their actions run
         var activity = new LiveActivity();
         var pipeline = new EventPipeline(rules, metrics, NullLogger.Instance);
-        var raised = new List<(Alert Alert, Event Trigger)>();
-        Event? last = null;
-        pipeline.EventEnriched += e => last = e;
-        await using (var recorder = new AlertRecorder(store.Alerts, activity, metrics, NullLogger.Instance))
+        var recorder = new AlertRecorder(store.Alerts, activity, metrics, NullLogger.Instance);
+        recorder.Attach(pipeline);
+        await using (var actions = new ReplayActions(quickstart, rules, _dir, [recorder], metrics, NullLoggerFactory.Instance))
         {
-            recorder.Attach(pipeline);
-            pipeline.AlertRaised += a => raised.Add((a, last!));
-            new ReplayRunner(pipeline, "auth", new SshdParser(), TimeZoneInfo.Utc).Run([Path.Combine(root, "examples", "data", "auth.log")]);
-        }
-        foreach (var (alert, trigger) in raised)
-        {
-            var values = new Dictionary<string, string>(StringComparer.Ordinal) { ["rule"] = alert.Rule, ["count"] = alert.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-            foreach (var (k, v) in alert.Group) values[k] = v;
-            await decision.ExecuteAsync(new ActionRequest(alert.Id + "#0", alert.Rule, alert, trigger, values), default);
+            pipeline.AlertRaised += _ => actions.AfterAlert();
+            new ReplayRunner(pipeline, "auth", quickstart.Inputs[0].Parser, TimeZoneInfo.Utc).Run([Path.Combine(root, "examples", "data", "auth.log")]);
+            Assert.True(await actions.FinishAsync(TimeSpan.FromSeconds(30)));
         }
 
         var options = new WebOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), TrustedProxies = [new IPNetwork(IPAddress.Loopback, 32)], Contact = "Still stuck? Call the IT helpdesk on extension 4242." };
