@@ -310,7 +310,8 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
         var score = 1 / (1 + Math.Exp(-z));
         // one alert per user and new thing a day: a second login from the same new network, country and device
         // within 24 h of a flagged one is scored but not flagged again
-        var alertKey = HashCode.Combine(countryNovel > 0 ? login.Country : -1, asnNovel > 0 ? login.Asn : -1, deviceNovel > 0 ? login.Device : -1);
+        // a fixed hash (not HashCode, which is seeded per process): the key is saved in the profile snapshot
+        var alertKey = unchecked(((countryNovel > 0 ? login.Country : -1) * 486187739 + (asnNovel > 0 ? login.Asn : -1)) * 486187739 + (deviceNovel > 0 ? login.Device : -1));
         var repeat = p.LastAlertTicks != 0 && ticks - p.LastAlertTicks < TimeSpan.TicksPerDay && alertKey == p.LastAlertKey;
         var flagged = score >= _o.Threshold && !repeat || (travel > 0 && _o.Travel.Findings == FindingMode.Always);
         if (flagged && score >= _o.Threshold) { p.LastAlertTicks = ticks; p.LastAlertKey = alertKey; }
@@ -374,7 +375,7 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
     private static double Novelty(SeenEntry[] table, int index, int minute) =>
         index == -1 ? 1 : index < 0 ? 0 : table[index].Count <= 2 && minute - table[index].FirstMinute < 24 * 60 ? 0.7 : 0;
 
-    // A place is new when no remembered city lies within both accuracy radii (plus 50 km of a city's spread); a city
+    // A place is new when no remembered city lies within the login's accuracy radius plus 50 km (a city's spread); a city
     // first seen less than a day ago counts as 0.7 new, like the other novelties.
     private static double CityNovelty(LoginProfile p, in Login l, double nearestKm)
     {
