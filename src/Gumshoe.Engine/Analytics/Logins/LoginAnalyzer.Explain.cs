@@ -30,6 +30,23 @@ public sealed partial class LoginAnalyzer
     private string DeviceText(LoginProfile p, string user, int device) =>
         $"first login with {_store.Name(device)} for {user}; earlier devices {Listing(p.Devices, p.DeviceCount, k => _store.Name(k))}";
 
+    // A value first seen shortly before: the intruder's second and third logins from the network or device they came with.
+    private string RecentText(SeenEntry[] table, int count, int index, string user, string what, Func<int, string> name, int minute)
+    {
+        var e = table[index];
+        var others = Listing(table, count, name, exclude: e.Key);
+        return string.Create(Inv, $"{what} {name(e.Key)} first seen for {user} {Elapsed((minute - e.FirstMinute) * TimeSpan.TicksPerMinute)} ago ({e.Count} login{(e.Count == 1 ? "" : "s")} since); before that {others}");
+    }
+
+    private string PlaceText(string user, int city, int nearest, double km) =>
+        string.Create(Inv, $"first login from around {(city >= 0 ? _store.Name(city) : "an unnamed place")} for {user}; nearest earlier place {_store.Name(nearest)}, {km:N0} km away");
+
+    private static string FailureText(LoginProfile p)
+    {
+        var foreign = p.RecentForeignFailures >= 0.5 ? string.Create(Inv, $", {p.RecentForeignFailures:0.#} of them from networks the user had not used") : "";
+        return string.Create(Inv, $"{p.RecentFailures:0.#} recent failed attempts (decayed, 1 h half-life) before this login{foreign}");
+    }
+
     private static string HourText(LoginProfile p, int how, DateTime ts)
     {
         var at = how;
@@ -50,10 +67,12 @@ public sealed partial class LoginAnalyzer
         return string.Create(Inv, $"unusual login for {user} (isolation-forest score {score:0.00} from {model}){why}");
     }
 
-    private static string Listing(SeenEntry[] table, int count, Func<int, string> name)
+    private static string Listing(SeenEntry[] table, int count, Func<int, string> name, int exclude = int.MinValue)
     {
+        var all = table.AsSpan(0, count).ToArray().Where(x => x.Key != exclude).ToArray();
+        count = all.Length;
         if (count == 0) return "none";
-        var items = table.AsSpan(0, count).ToArray().OrderByDescending(x => x.Count).ThenBy(x => x.Key).Take(3)
+        var items = all.OrderByDescending(x => x.Count).ThenBy(x => x.Key).Take(3)
             .Select(x => $"{name(x.Key)} ({x.Count})").ToList();
         var rest = count - items.Count;
         var text = items.Count == 1 ? items[0] : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1];

@@ -29,6 +29,7 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
     private readonly Dictionary<(string, string), int> _cityIds = [];
     private readonly Dictionary<string, int> _deviceIds = new(StringComparer.Ordinal);
     private readonly double[] _row = new double[F];
+    private readonly double[] _evidence = new double[E];
     private double[] _orgRows;
     private int _orgRowCount;
     private long _orgSeen, _orgFittedAt;
@@ -81,6 +82,8 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
             FailuresSeen++;
             p.Failures++;
             p.RecentFailures += 1;
+            var asn = e.TryGet("source.as.number", out var a) && !a.IsNull ? a.AsLong() : -1;
+            if (asn is > 0 and <= int.MaxValue && p.Logins > 0 && LoginProfile.Find(p.Asns, p.AsnCount, (int)asn) < 0) p.RecentForeignFailures += 1;
             return;
         }
         Score(e, p, user, ticks, finding);
@@ -229,7 +232,7 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
 
         // impossible travel against the last located login
         double travel = 0, travelKm = 0, travelKmh = 0;
-        var nearestKm = NearestKm(p, login);
+        var nearestKm = NearestKm(p, login, out var nearestCity);
         if (_o.Travel.Enabled && located && p.LastLocatedTicks != 0 && !Allowed(asn, asOrg) && !Allowed(p.LastAsn, null) && !BackHome(p, login, nearestKm))
         {
             travelKm = GeoDistance.Km(p.LastLat, p.LastLon, lat, lon);
@@ -273,23 +276,45 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
 
         // the combined score: evidence weighed on a logit scale
         var hourConf = Math.Min(1.0, p.HourTotal / 30.0);
-        var far = double.IsNaN(nearestKm) ? 0 : Math.Clamp(Math.Log10(Math.Max(nearestKm, 1) / 30) / 2.5, 0, 1);
         // a value first seen less than a day ago still counts as new: an intruder's second and third logins
         var countryNovel = Novelty(p.Countries, countryIdx, login.Minute);
         var asnNovel = Novelty(p.Asns, asnIdx, login.Minute);
         var deviceNovel = Novelty(p.Devices, deviceIdx, login.Minute);
-        var z = -8.0
-            + 9.0 * travel
-            + 1.5 * countryNovel * conf * (0.5 + countryOrg)
-            + 1.0 * asnNovel * conf
-            + 4.0 * asnNovel * conf * asnOrg * asnOrg
-            + 2.0 * deviceNovel * conf * (0.5 + deviceOrg)
-            + 1.5 * far * conf
-            + 1.5 * hourRarity * hourConf
-            + 3.0 * failureRatio
-            + (forest > 0 ? 6.0 * Math.Max(0, forest - 0.5) * 2 : 0);
+        var cityNovel = CityNovelty(p, login, nearestKm);
+        var beyondKm = double.IsNaN(nearestKm) ? 0 : nearestKm - login.RadiusKm;
+        var ev = _evidence;
+        ev[0] = 1;
+        ev[1] = travel;
+        ev[2] = countryNovel * conf * Surprise(p.CountryCount, n);
+        ev[3] = countryNovel * conf * countryOrg;
+        ev[4] = asnNovel * conf * Surprise(p.AsnCount, n);
+        ev[5] = asnNovel * conf * asnOrg;
+        ev[6] = asnNovel * conf * Math.Pow(asnOrg, 4);
+        // without an ASN database a login is neither helped nor hurt by its network: a common residential network's rarity stands in
+        ev[7] = login.Asn < 0 ? TypicalAsnOrgRarity : asnOrg;
+        ev[8] = deviceNovel * conf * Surprise(p.DeviceCount, n);
+        ev[9] = deviceNovel * conf * deviceOrg;
+        ev[10] = cityNovel * conf * Surprise(p.CityCount, n);
+        ev[11] = conf * Math.Clamp(Math.Log10(Math.Max(beyondKm, 1) / 30) / 2.5, 0, 1);
+        ev[12] = hourRarity * hourConf;
+        ev[13] = Math.Min(1, Math.Log(1 + p.RecentFailures) / Math.Log(6));
+        ev[14] = Math.Min(1, Math.Log(1 + p.RecentForeignFailures) / Math.Log(6));
+        ev[15] = forest > 0 ? Math.Max(0, forest - 0.5) * 2 : 0;
+        ev[16] = 1 - conf;
+        ev[17] = (1 - conf) * asnOrg;
+        ev[18] = (1 - conf) * deviceOrg;
+        ev[19] = (1 - conf) * countryOrg;
+        var z = 0.0;
+        var w = EvidenceWeights;
+        for (var i = 0; i < E; i++) z += w[i] * ev[i];
         var score = 1 / (1 + Math.Exp(-z));
-        var flagged = score >= _o.Threshold || (travel > 0 && _o.Travel.Findings == FindingMode.Always);
+        // one alert per user and new thing a day: a second login from the same new network, country and device
+        // within 24 h of a flagged one is scored but not flagged again
+        // a fixed hash (not HashCode, which is seeded per process): the key is saved in the profile snapshot
+        var alertKey = unchecked(((countryNovel > 0 ? login.Country : -1) * 486187739 + (asnNovel > 0 ? login.Asn : -1)) * 486187739 + (deviceNovel > 0 ? login.Device : -1));
+        var repeat = p.LastAlertTicks != 0 && ticks - p.LastAlertTicks < TimeSpan.TicksPerDay && alertKey == p.LastAlertKey;
+        var flagged = score >= _o.Threshold && !repeat || (travel > 0 && _o.Travel.Findings == FindingMode.Always);
+        if (flagged && score >= _o.Threshold) { p.LastAlertTicks = ticks; p.LastAlertKey = alertKey; }
 
         // explanations, strongest first, written only when something fired
         List<string>? reasons = null;
@@ -298,7 +323,12 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
         if (newCountry > 0) (reasons ??= []).Add(countryText = CountryText(p, user, login.Country, countryCode!));
         if (newAsn > 0) (reasons ??= []).Add(asnText = AsnText(p, user, login.Asn, asOrg, users));
         if (newDevice > 0) (reasons ??= []).Add(deviceText = DeviceText(p, user, login.Device));
-        if (failureRatio >= 0.3) (reasons ??= []).Add(string.Create(Inv, $"{p.RecentFailures:0.#} recent failed attempts (decayed, 1 h half-life) before this login"));
+        // evidence that weighs at least 1.5 on the logit scale gets a reason of its own when the ones above do not cover it
+        if (asnIdx >= 0 && asnNovel > 0 && Weighs(4)) (reasons ??= []).Add(RecentText(p.Asns, p.AsnCount, asnIdx, user, "network", AsnName, login.Minute));
+        if (deviceIdx >= 0 && deviceNovel > 0 && Weighs(8)) (reasons ??= []).Add(RecentText(p.Devices, p.DeviceCount, deviceIdx, user, "device", _store.Name, login.Minute));
+        if (newAsn == 0 && login.Asn >= 0 && asnOrg >= 0.9 && Weighs(7)) (reasons ??= []).Add(string.Create(Inv, $"network {AsnName(login.Asn)} is used by {_store.AsnUsers.GetValueOrDefault(login.Asn)} of {users} users"));
+        if (cityNovel > 0 && Weighs(10) && nearestCity >= 0) (reasons ??= []).Add(PlaceText(user, login.City, nearestCity, nearestKm));
+        if (ev[13] >= 0.3 || failureRatio >= 0.3) (reasons ??= []).Add(FailureText(p));
         if (hourRarity >= 0.8 && hourConf >= 1) (reasons ??= []).Add(HourText(p, login.HourOfWeek, ts));
         if (forest >= 0.6) (reasons ??= []).Add(forestText = ForestText(user, forest, perUser, row));
 
@@ -327,6 +357,7 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
             NewAsn = newAsn,
             NewDevice = newDevice,
             Forest = forest,
+            Evidence = _o.RecordEvidence ? (double[])ev.Clone() : null,
         });
 
         Learn(p, login, ticks, asOrg, e.GetString(Ecs.SourceIp), row);
@@ -343,6 +374,18 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
 
     private static double Novelty(SeenEntry[] table, int index, int minute) =>
         index == -1 ? 1 : index < 0 ? 0 : table[index].Count <= 2 && minute - table[index].FirstMinute < 24 * 60 ? 0.7 : 0;
+
+    // A place is new when no remembered city lies within the login's accuracy radius plus 50 km (a city's spread); a city
+    // first seen less than a day ago counts as 0.7 new, like the other novelties.
+    private static double CityNovelty(LoginProfile p, in Login l, double nearestKm)
+    {
+        if (!l.Located || double.IsNaN(nearestKm)) return 0;
+        var i = l.City < 0 ? -1 : LoginProfile.Find(p.Cities, p.CityCount, l.City);
+        if (i >= 0) return p.Cities[i].Count <= 2 && l.Minute - p.Cities[i].FirstMinute < 24 * 60 ? 0.7 : 0;
+        return nearestKm > 50 + l.RadiusKm ? 1 : 0;
+    }
+
+    private bool Weighs(int evidence) => EvidenceWeights[evidence] * _evidence[evidence] >= 1.5;
 
     private static bool Reports(FindingMode mode, bool flagged) => mode == FindingMode.Always || mode == FindingMode.Flagged && flagged;
 
@@ -364,14 +407,16 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
     private static double OrgRarity(Dictionary<int, int> users, int key, int total) =>
         1 - Math.Log(1 + users.GetValueOrDefault(key)) / Math.Log(2 + total);
 
-    private static double NearestKm(LoginProfile p, in Login l)
+    private static double NearestKm(LoginProfile p, in Login l, out int nearest)
     {
+        nearest = -1;
         if (!l.Located || p.CityCount == 0) return double.NaN;
         var best = double.MaxValue;
         for (var i = 0; i < p.CityCount; i++)
         {
             ref var c = ref p.Cities[i];
-            best = Math.Min(best, GeoDistance.Km(c.Lat, c.Lon, l.Lat, l.Lon));
+            var km = GeoDistance.Km(c.Lat, c.Lon, l.Lat, l.Lon);
+            if (km < best) { best = km; nearest = c.Key; }
         }
         return best;
     }

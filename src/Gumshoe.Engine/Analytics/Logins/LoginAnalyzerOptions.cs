@@ -69,6 +69,8 @@ public sealed record LoginAnalyzerOptions
     public FindingMode NewAsnFindings { get; init; } = FindingMode.Flagged;
     public FindingMode NewDeviceFindings { get; init; } = FindingMode.Flagged;
     public ForestOptions Forest { get; init; } = new();
+    /// <summary>Hand each <see cref="LoginScore"/> a copy of the evidence behind its combined score (for fitting the weights).</summary>
+    public bool RecordEvidence { get; init; }
 
     /// <summary>Reads <c>analytics: logins:</c>.</summary>
     public static LoginAnalyzerOptions Read(ConfigNode node, ComponentContext context)

@@ -60,6 +60,12 @@ public sealed class LoginProfile
     /// <summary>Exponentially decayed counts: logins (half-life 7 days), recent failures and successes (half-life 1 h).</summary>
     public float LoginRate, RecentFailures, RecentSuccesses;
     public long RatesTicks;
+    /// <summary>Recent failed attempts (half-life 1 h) from networks the user had not used: an intruder guessing from elsewhere.</summary>
+    public float RecentForeignFailures;
+
+    /// <summary>The last flagged login (UTC ticks) and what was new about it, so a repeat within a day is not a second alert.</summary>
+    public long LastAlertTicks;
+    public int LastAlertKey;
 
     /// <summary>Feature rows of the last logins (quantised to bytes), a ring indexed by login number.</summary>
     public byte[]? Rows;
@@ -81,6 +87,7 @@ public sealed class LoginProfile
             var f = (float)double.Exp2(-(double)dt / RecentHalfLifeTicks);
             RecentFailures *= f;
             RecentSuccesses *= f;
+            RecentForeignFailures *= f;
         }
         RatesTicks = ticks;
     }

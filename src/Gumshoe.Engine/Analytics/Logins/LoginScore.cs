@@ -20,6 +20,8 @@ public sealed class LoginScore
     public double NewAsn { get; init; }
     public double NewDevice { get; init; }
     public double Forest { get; init; }
+    /// <summary>The combined score's inputs (<see cref="LoginAnalyzer.EvidenceNames"/>) when <see cref="LoginAnalyzerOptions.RecordEvidence"/> is set; not written out.</summary>
+    public double[]? Evidence { get; init; }
 
     /// <summary>The <c>--scores-out</c> line: <c>event.id</c>, <c>user</c>, <c>score</c>, <c>flagged</c>, <c>reasons</c>, <c>detectors</c>.</summary>
     public void WriteJson(Utf8JsonWriter w)

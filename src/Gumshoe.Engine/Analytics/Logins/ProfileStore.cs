@@ -8,7 +8,8 @@ namespace Gumshoe.Engine.Analytics.Logins;
 /// </summary>
 public sealed class ProfileStore
 {
-    private const uint Magic = 0x4C505331; // "LPS1"
+    private const uint Magic = 0x4C505332; // "LPS2"; "LPS1" snapshots (without the alert and foreign-failure fields) still load
+    private const uint MagicV1 = 0x4C505331;
     private readonly Dictionary<string, LoginProfile> _profiles = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
     private readonly List<string> _names = [];
@@ -78,6 +79,7 @@ public sealed class ProfileStore
             w.Write(p.Rows?.Length ?? 0);
             if (p.Rows is not null) w.Write(p.Rows);
             w.Write(p.FittedAt); w.Write(p.FittedTicks);
+            w.Write(p.RecentForeignFailures); w.Write(p.LastAlertTicks); w.Write(p.LastAlertKey);
         }
     }
 
@@ -88,7 +90,8 @@ public sealed class ProfileStore
         try
         {
             using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-            if (r.ReadUInt32() != Magic) throw new InvalidDataException("not a login profile snapshot");
+            var magic = r.ReadUInt32();
+            if (magic != Magic && magic != MagicV1) throw new InvalidDataException("not a login profile snapshot");
             var s = new ProfileStore();
             var names = r.ReadInt32();
             for (var i = 0; i < names; i++) s.Intern(r.ReadString());
@@ -120,6 +123,7 @@ public sealed class ProfileStore
                 var rows = r.ReadInt32();
                 p.Rows = rows == 0 ? null : r.ReadBytes(rows);
                 p.FittedAt = r.ReadInt32(); p.FittedTicks = r.ReadInt64();
+                if (magic == Magic) { p.RecentForeignFailures = r.ReadSingle(); p.LastAlertTicks = r.ReadInt64(); p.LastAlertKey = r.ReadInt32(); }
             }
             return s;
         }

@@ -55,7 +55,7 @@ public class LoginAnalyzerTests
     [Fact]
     public void The_explanation_names_the_previous_place_time_distance_and_speed()
     {
-        var (findings, _) = Run(new LoginAnalyzer(), LoginEvents.SaasSamples());
+        var (findings, scores) = Run(new LoginAnalyzer(), LoginEvents.SaasSamples());
         var alice = findings.Single(f => f.GetString("event.action") == "impossible_travel" && f.GetString("gumshoe.user") == "alice");
         Assert.Equal("36 min after a login from London, GB (81.2.69.165), 8,182 km away (13,826 km/h)", alice.GetString("message"));
         Assert.Equal(8182.1, alice.Get("gumshoe.travel.distance_km").AsDouble(), 0.1);
@@ -63,7 +63,10 @@ public class LoginAnalyzerTests
         Assert.Equal("first login from CN for alice; earlier logins from GB (7)", country.GetString("message"));
         var anomaly = findings.Single(f => f.GetString("event.action") == "login_anomaly" && f.GetString("gumshoe.user") == "alice");
         Assert.Equal("alert", anomaly.GetString("event.kind"));
-        Assert.InRange(anomaly.Get("gumshoe.score").AsDouble(), 0.5, 1);
+        // flagged by impossible travel (findings: always); its combined score is alice's highest by far
+        var aliceScores = scores.Where(x => x.User == "alice").Select(x => x.Score).OrderDescending().ToList();
+        Assert.Equal(Math.Round(aliceScores[0], 4), anomaly.Get("gumshoe.score").AsDouble(), 4);
+        Assert.True(aliceScores[0] > 20 * aliceScores[1]);
         Assert.Equal("175.16.199.24", anomaly.GetString("source.ip"));
     }
 
@@ -187,5 +190,78 @@ public class LoginAnalyzerTests
         var (_, scores) = Run(a, [logout, alert]);
         Assert.Empty(scores);
         Assert.Equal(0, a.Profiles.Count);
+    }
+
+    [Fact]
+    public void Failures_from_a_network_the_user_never_used_are_named_in_the_reason()
+    {
+        var t = new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+        var events = new List<Event>();
+        for (var i = 0; i < 10; i++) events.Add(LoginEvents.Login("a@x", t.AddDays(i), 51.5, -0.12, "GB", "London", 2856));
+        for (var k = 0; k < 3; k++) events.Add(LoginEvents.Login("a@x", t.AddDays(11).AddMinutes(-5 + k), 52.37, 4.9, "NL", "Amsterdam", 14061, success: false));
+        events.Add(LoginEvents.Login("a@x", t.AddDays(11), 52.37, 4.9, "NL", "Amsterdam", 14061));
+        var analyzer = new LoginAnalyzer();
+        var last = Run(analyzer, events).Scores[^1];
+        Assert.True(last.Flagged);
+        Assert.Contains(last.Reasons, r => r.Contains("of them from networks the user had not used", StringComparison.Ordinal));
+        Assert.True(analyzer.Profiles.Get("a@x").RecentForeignFailures > 2);
+    }
+
+    [Fact]
+    public void A_second_login_from_the_same_new_network_within_a_day_is_scored_but_not_alerted_again()
+    {
+        var t = new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+        var events = new List<Event>();
+        for (var i = 0; i < 30; i++) events.Add(LoginEvents.Login("a@x", t.AddDays(i), 51.5, -0.12, "GB", "London", 2856));
+        events.Add(LoginEvents.Login("a@x", t.AddDays(31), 35.68, 139.7, "JP", "Tokyo", 16509, device: "curl", os: "Other"));
+        events.Add(LoginEvents.Login("a@x", t.AddDays(31).AddMinutes(40), 35.68, 139.7, "JP", "Tokyo", 16509, device: "curl", os: "Other"));
+        events.Add(LoginEvents.Login("a@x", t.AddDays(33), 35.68, 139.7, "JP", "Tokyo", 16509, device: "curl", os: "Other"));
+        var (findings, scores) = Run(new LoginAnalyzer(), events);
+        var (first, repeat, later) = (scores[^3], scores[^2], scores[^1]);
+        Assert.True(first.Flagged);
+        Assert.False(repeat.Flagged);
+        Assert.True(repeat.Score > 0.5); // still scored as anomalous
+        Assert.Contains(repeat.Reasons, r => r.StartsWith("network AS16509 first seen for a@x 40 min ago", StringComparison.Ordinal));
+        Assert.Single(findings, f => f.GetString("event.action") == "login_anomaly" && f.Timestamp.Date == first.Timestamp.Date);
+        Assert.True(later.Score < first.Score);
+    }
+
+    [Fact]
+    public void The_evidence_is_recorded_only_when_asked_and_matches_the_names()
+    {
+        var events = LoginEvents.Weeks(users: 3, days: 10, seed: 1);
+        var plain = Run(new LoginAnalyzer(), events).Scores;
+        Assert.All(plain, s => Assert.Null(s.Evidence));
+        var recorded = Run(new LoginAnalyzer(new LoginAnalyzerOptions { RecordEvidence = true }), events).Scores;
+        Assert.All(recorded, s => Assert.Equal(LoginAnalyzer.EvidenceNames.Length, s.Evidence!.Length));
+        Assert.Equal(LoginAnalyzer.EvidenceNames.Length, LoginAnalyzer.EvidenceWeights.Length);
+        // the score is the logistic of the weighed evidence
+        foreach (var s in recorded)
+        {
+            var z = s.Evidence!.Select((v, i) => v * LoginAnalyzer.EvidenceWeights[i]).Sum();
+            Assert.Equal(1 / (1 + Math.Exp(-z)), s.Score, 9);
+        }
+        Assert.Equal(plain.Select(s => s.Score), recorded.Select(s => s.Score));
+    }
+
+    [Fact]
+    public void A_user_with_one_network_is_more_surprised_by_a_new_one_than_a_user_who_hops_between_networks()
+    {
+        var t = new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+        var steady = new List<Event>();
+        var hopper = new List<Event>();
+        long[] nets = [2856, 5089, 5607, 9009, 60068, 12576];
+        for (var i = 0; i < 40; i++)
+        {
+            steady.Add(LoginEvents.Login("s@x", t.AddHours(i * 12), 51.5, -0.12, "GB", "London", 2856));
+            hopper.Add(LoginEvents.Login("h@x", t.AddHours(i * 12), 51.5, -0.12, "GB", "London", nets[i % nets.Length]));
+        }
+        steady.Add(LoginEvents.Login("s@x", t.AddDays(21), 51.5, -0.12, "GB", "London", 3320));
+        hopper.Add(LoginEvents.Login("h@x", t.AddDays(21), 51.5, -0.12, "GB", "London", 3320));
+        var a = Run(new LoginAnalyzer(new LoginAnalyzerOptions { RecordEvidence = true }), steady).Scores[^1];
+        var b = Run(new LoginAnalyzer(new LoginAnalyzerOptions { RecordEvidence = true }), hopper).Scores[^1];
+        var asn = Array.IndexOf(LoginAnalyzer.EvidenceNames, "asn_surprise");
+        Assert.True(a.Evidence![asn] > b.Evidence![asn] * 1.5);
+        Assert.True(a.Score > b.Score);
     }
 }
