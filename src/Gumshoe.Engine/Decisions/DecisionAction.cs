@@ -17,8 +17,13 @@ namespace Gumshoe.Engine.Decisions;
 /// on_apply: [...], on_release: [...]}</c>. Repeats of the rule on the same entity extend or escalate the
 /// decision; the same alert applied twice changes nothing.
 /// </summary>
-public sealed class DecisionAction : IAction
+public sealed class DecisionAction : IAction, IActionLimits
 {
+    // One at a time, in the order the rules raised them: a repeat on the same entity must see the decision of the
+    // offence before it to extend or escalate it, so that live, replay and a restart give the same levels.
+    int IActionLimits.MaxConcurrency => 1;
+    int? IActionLimits.Attempts => null;
+
     private readonly StoreProvider _stores;
     private readonly string _scope;
     private readonly string _field;
@@ -124,9 +129,12 @@ public sealed class DecisionAction : IAction
         var value = request.Values.GetValueOrDefault(_field) ?? request.Event.GetString(_field);
         if (string.IsNullOrWhiteSpace(value))
             throw new ActionFailedException($"decision: the alert has no value for '{_field}' (scope {_scope})", retryable: false);
+        // the alert id identifies the trigger; a request resumed from the journal after a restart (or recorded by an
+        // analyser for a responder) has no live alert but keeps it among its values, so it is recognised, not re-applied
+        var alertId = request.Alert?.Id ?? request.Values.GetValueOrDefault("id");
         return new DecisionRequest
         {
-            Scope = _scope, Value = value, Rule = request.Rule, Window = request.Alert?.Id ?? request.Key, AlertId = request.Alert?.Id,
+            Scope = _scope, Value = value, Rule = request.Rule, Window = alertId ?? request.Key, AlertId = alertId,
             Reason = _reason.Render(request.Event, request.Values), Explain = _explain?.Render(request.Event, request.Values),
             Remediation = _remediation?.Render(request.Event, request.Values), Steps = _steps, Decay = _decay, Priority = _priority,
             SelfReleaseMax = _selfReleaseMax, Grace = _grace, Ipv6Prefix = _ipv6Prefix, OnApply = OnApply, OnRelease = OnRelease, Allow = _allow,
