@@ -99,7 +99,7 @@ public sealed class LoginHistory
         var asn = e.Get("source.as.number");
         var org = e.GetString("source.as.organization.name");
         var network = asn.IsNull ? org : org is null ? $"AS{asn.AsString()}" : $"AS{asn.AsString()} {org}";
-        var device = Device(e);
+        var device = LoginAnalyzer.DeviceName(e);
         var t = e.Timestamp;
         lock (_gate)
         {
@@ -114,16 +114,6 @@ public sealed class LoginHistory
                 u.LastPlace = place;
             }
         }
-    }
-
-    // as the login analyzer names devices: "Chrome on Windows (iPhone)", else the raw user agent
-    private static string? Device(Event e)
-    {
-        var name = e.GetString("user_agent.name");
-        var os = e.GetString("user_agent.os.name");
-        var device = e.GetString("user_agent.device.name");
-        if (name is null && os is null) return e.GetString("user_agent.original");
-        return (name ?? "Other") + " on " + (os ?? "Other") + (device is null or "Other" ? "" : " (" + device + ")");
     }
 
     private void Verdict(string user, LoginVerdict verdict)

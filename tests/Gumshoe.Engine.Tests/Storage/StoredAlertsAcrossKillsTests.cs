@@ -125,12 +125,18 @@ public sealed class StoredAlertsAcrossKillsTests : IDisposable
         lock (_output) return message + "\n" + string.Join("\n", _output.TakeLast(60));
     }
 
-    private Process Start(string data, params string[] args)
+    // the CLI built beside the tests, with its output captured
+    private static ProcessStartInfo Gumshoe(string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gumshoe.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
+        return psi;
+    }
+
+    private Process Start(string data, params string[] args)
+    {
+        var p = Process.Start(Gumshoe(args))!;
         p.OutputDataReceived += (_, a) => { if (a.Data is not null) lock (_output) _output.Add(a.Data); };
         p.ErrorDataReceived += (_, a) => { if (a.Data is not null) lock (_output) _output.Add(a.Data); };
         p.BeginOutputReadLine();
@@ -142,10 +148,7 @@ public sealed class StoredAlertsAcrossKillsTests : IDisposable
     private string Cli(string data, params string[] args)
     {
         Directory.CreateDirectory(data);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gumshoe.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        using var p = Process.Start(Gumshoe(args))!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();

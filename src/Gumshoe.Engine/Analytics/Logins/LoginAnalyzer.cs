@@ -145,12 +145,8 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
 
     private int DeviceId(Event e)
     {
-        var name = e.GetString("user_agent.name");
-        var os = e.GetString("user_agent.os.name");
-        var device = e.GetString("user_agent.device.name");
         string key;
-        if (name is not null || os is not null)
-            key = (name ?? "Other") + " on " + (os ?? "Other") + (device is null or "Other" ? "" : " (" + device + ")");
+        if (EnrichedDeviceName(e) is { } enriched) key = enriched;
         else if (e.GetString("user_agent.original") is { Length: > 0 } ua)
         {
             if (_deviceIds.TryGetValue(ua, out var cached)) return cached;
@@ -162,6 +158,19 @@ public sealed partial class LoginAnalyzer : IStatefulAnalyzer
         }
         else return -1;
         return _store.Intern(key);
+    }
+
+    /// <summary>The device of a login as profiles name it: "Browser on OS (device)", else the user agent without versions.</summary>
+    public static string? DeviceName(Event e) =>
+        EnrichedDeviceName(e) ?? (e.GetString("user_agent.original") is { Length: > 0 } ua ? UaWithoutVersions(ua) : null);
+
+    private static string? EnrichedDeviceName(Event e)
+    {
+        var name = e.GetString("user_agent.name");
+        var os = e.GetString("user_agent.os.name");
+        if (name is null && os is null) return null;
+        var device = e.GetString("user_agent.device.name");
+        return (name ?? "Other") + " on " + (os ?? "Other") + (device is null or "Other" ? "" : " (" + device + ")");
     }
 
     /// <summary>Without a user-agent enricher: the raw string's words without version tokens (the seed's cleaning).</summary>
