@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
@@ -27,7 +28,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
     }
 
     /// <summary>One group's state.</summary>
-    public sealed class State : KeyState
+    public struct State
     {
         public bool Waiting;
         public EventRef A;
@@ -36,7 +37,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
 
     protected override string TypeName => "absence";
     protected override TimeSpan Horizon => _within;
-    protected override bool Pinned(State s) => s.Waiting;
+    protected override bool Pinned(in State s) => s.Waiting;
     protected override bool TimeDriven => true;
     public override bool ClockDriven => true;
 
@@ -47,9 +48,9 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
     }
     protected override bool Creates(int match) => (match & 1) != 0;
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
     {
-        var s = state!;
+        ref var s = ref entry.State;
         var t = e.Timestamp.UtcTicks;
         if ((match & 2) != 0 && s.Waiting && t >= s.A.Timestamp.UtcTicks && t < s.Deadline)
         {
@@ -70,13 +71,15 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
         while (_deadlines.TryPeek(out var key, out var deadline) && deadline <= watermark)
         {
             _deadlines.Dequeue();
-            if (!TryGetState(key, out var s) || !s.Waiting || s.Deadline != deadline) continue; // closed or evicted
-            s.Waiting = false;
-            Fire(key, s, 1, [s.A], SyntheticTrigger(key, s.A), sink);
+            ref var entry = ref Find(key);
+            if (Unsafe.IsNullRef(ref entry) || !entry.State.Waiting || entry.State.Deadline != deadline) continue; // closed or evicted
+            entry.State.Waiting = false;
+            var a = entry.State.A;
+            Fire(key, ref entry.Head, 1, [a], SyntheticTrigger(key, a), sink);
         }
     }
 
-    protected override JsonNode SaveState(State s) => new JsonObject
+    protected override JsonNode SaveState(in State s) => new JsonObject
     {
         ["w"] = s.Waiting, ["a"] = new JsonArray(s.A.Timestamp.UtcTicks, s.A.Path, s.A.Offset), ["d"] = s.Deadline,
     };
@@ -94,7 +97,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
         ? "when: no, expect: no"
         : $"when: {((match & 1) != 0 ? "matches" : "no")}, expect: {((match & 2) != 0 ? "matches" : "no")}";
 
-    protected override string DescribeState(State s) => s.Waiting
+    protected override string DescribeState(in State s) => s.Waiting
         ? $"waiting since {EventTime.Format(s.A.Timestamp)} for the expected event; fires when the watermark reaches {Time(s.Deadline)} (now {Time(Watermark)})"
         : "not waiting";
 }

@@ -27,7 +27,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     : KeyedRule<DistinctCountRule.State>(name, group, options, metrics)
 {
     /// <summary>One group's state.</summary>
-    public sealed class State : KeyState
+    public struct State
     {
         public DistinctValues Values;
         public long Newest;
@@ -39,9 +39,9 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     protected override TimeSpan Horizon => distinct.Within;
     protected override int Match(Event e) => when(e) && e.TryGet(distinct.Field, out var v) && !v.IsNull ? 0 : -1;
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
     {
-        var s = state!;
+        ref var s = ref entry.State;
         var t = e.Timestamp.UtcTicks;
         var T = distinct.Within.Ticks;
         if (s.Quiet)
@@ -58,13 +58,13 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
         if (!s.Values.TryGetTicks(value, out var prev) || prev <= t) s.Values.Set(value, RefOf(e), distinct.Count);
         if (s.Values.Count < distinct.Count) return;
         var events = s.Values.Items.Select(v => v.Ref).OrderBy(r => r.Timestamp).ThenBy(r => r.Offset).ToArray();
-        Fire(key, s, events.Length, events, e, sink);
+        Fire(key, ref entry.Head, events.Length, events, e, sink);
         s.Values.Clear();
         s.Quiet = true;
         s.Last = t;
     }
 
-    protected override JsonNode SaveState(State s)
+    protected override JsonNode SaveState(in State s)
     {
         var values = new JsonObject();
         foreach (var (v, r) in s.Values.Items) values[v] = new JsonArray(r.Timestamp.UtcTicks, r.Path, r.Offset);
@@ -78,7 +78,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
         return s;
     }
 
-    protected override string DescribeState(State s) => s.Quiet
+    protected override string DescribeState(in State s) => s.Quiet
         ? $"fired; quiet while events keep coming less than {Gumshoe.Engine.Config.Duration.Format(distinct.Within)} apart (last {Time(s.Last)})"
         : $"{s.Values.Count} of {distinct.Count} distinct {distinct.Field} values in the window ({string.Join(", ", s.Values.Items.Select(v => v.Value).Order(StringComparer.Ordinal))})";
 }

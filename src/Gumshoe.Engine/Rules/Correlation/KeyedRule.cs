@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
@@ -6,7 +7,7 @@ using Gumshoe.Engine.Metrics;
 namespace Gumshoe.Engine.Rules.Correlation;
 
 /// <summary>What every group's state carries: when the group was last touched (event time) and its suppression.</summary>
-public abstract class KeyState
+public struct KeyState
 {
     /// <summary>Newest event time (UTC ticks) that touched the group.</summary>
     public long Touched;
@@ -20,9 +21,22 @@ public abstract class KeyState
 /// The machinery shared by the correlation types: grouping, event-time lateness, bounded state with eviction,
 /// suppression, and the snapshot envelope. A subclass decides what a matching event does to its group's state.
 /// </summary>
-public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
+/// <remarks>
+/// A group's state is a struct held by value in the rule's table, beside the <see cref="KeyState"/> header, and is
+/// changed in place through a reference: no object per group, one memory access reaches both, and the collector has
+/// nothing per group to mark or promote. A reference into the table stays valid until the next group is added.
+/// </remarks>
+public abstract class KeyedRule<TState> : IRule where TState : struct
 {
-    private readonly Dictionary<GroupKeyValue, TState> _states = new();
+    /// <summary>One group's entry: the header every type keeps and the type's own state.</summary>
+    protected struct Entry
+    {
+        public KeyState Head;
+        public TState State;
+    }
+
+    private readonly Dictionary<GroupKeyValue, Entry> _states = new();
+    private Entry _scratch; // the entry a stateless rule works on
     private readonly Counter _evicted, _expired, _matched, _late, _suppressed;
     private long _sinceSweep;
     private long _newest;   // newest event time (ticks) this rule has seen
@@ -61,17 +75,17 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
     protected virtual bool Creates(int match) => true;
 
     /// <summary>Applies a matching event to its group's state (null when the rule is <see cref="Stateless"/>).</summary>
-    protected abstract void OnMatch(Event e, int match, GroupKeyValue key, TState? state, IAlertSink sink);
+    protected abstract void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink);
 
     /// <summary>A rule that keeps no per-group state (single without suppression).</summary>
     protected virtual bool Stateless => false;
 
     /// <summary>Whether a group must be kept even past its horizon (an absence waiting for its deadline).</summary>
-    protected virtual bool Pinned(TState state) => false;
+    protected virtual bool Pinned(in TState state) => false;
 
-    protected abstract JsonNode SaveState(TState state);
+    protected abstract JsonNode SaveState(in TState state);
     protected abstract TState LoadState(JsonNode node);
-    protected virtual string DescribeState(TState state) => "";
+    protected virtual string DescribeState(in TState state) => "";
 
     public void OnEvent(Event e, IAlertSink sink)
     {
@@ -89,21 +103,34 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         if (t > _newest) _newest = t;
         if (Stateless)
         {
-            OnMatch(e, m, key, null, sink);
+            _scratch = default;
+            OnMatch(e, m, key, ref _scratch, sink);
             return;
         }
-        TState? s;
         if (Creates(m))
         {
             // one hash lookup finds the group or makes room for it
-            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out var exists);
-            s = slot ??= new TState();
-            if (!exists && _states.Count > Options.MaxKeys) Sweep(force: true, keep: key);
+            ref var added = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out var exists);
+            if (!exists && _states.Count > Options.MaxKeys)
+            {
+                Sweep(force: true, keep: key);
+                added = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
+            }
+            Apply(e, m, key, ref added, t, sink);
         }
-        else if (!_states.TryGetValue(key, out s)) return;
-        if (t > s.Touched) s.Touched = t;
-        OnMatch(e, m, key, s, sink);
+        else
+        {
+            ref var found = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
+            if (Unsafe.IsNullRef(ref found)) return;
+            Apply(e, m, key, ref found, t, sink);
+        }
         if (++_sinceSweep >= 65_536) Sweep(force: false, keep: key);
+    }
+
+    private void Apply(Event e, int m, GroupKeyValue key, ref Entry entry, long t, IAlertSink sink)
+    {
+        if (t > entry.Head.Touched) entry.Head.Touched = t;
+        OnMatch(e, m, key, ref entry, sink);
     }
 
     public void AdvanceClock(DateTimeOffset clock, IAlertSink sink)
@@ -123,8 +150,8 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
     /// <summary>Called when the watermark moves forward (ticks).</summary>
     protected virtual void OnClock(long watermark, IAlertSink sink) { }
 
-    /// <summary>Looks up a group's state without creating it.</summary>
-    protected bool TryGetState(GroupKeyValue key, out TState state) => _states.TryGetValue(key, out state!);
+    /// <summary>A group's entry without creating it: a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>) when absent.</summary>
+    protected ref Entry Find(GroupKeyValue key) => ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
 
     /// <summary>Forgets a group.</summary>
     protected void Drop(GroupKeyValue key) => _states.Remove(key);
@@ -133,11 +160,12 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
     /// Raises an alert for a group unless suppressed (<c>suppress: T</c>: another alert of the group less than T of
     /// event time after the last one raised). Returns whether it was raised.
     /// </summary>
-    protected bool Fire(GroupKeyValue key, TState? s, int count, IReadOnlyList<EventRef> events, Event trigger, IAlertSink sink)
+    protected bool Fire(GroupKeyValue key, ref KeyState s, int count, IReadOnlyList<EventRef> events, Event trigger, IAlertSink sink)
     {
         var first = events.Count > 0 ? events[0].Timestamp : trigger.Timestamp;
         var last = events.Count > 0 ? events[^1].Timestamp : trigger.Timestamp;
-        if (s is not null && Options.Suppress is { } window && s.LastAlert != 0 && last.UtcTicks - s.LastAlert < window.Ticks)
+        // a stateless rule has no suppression, so its scratch header never suppresses
+        if (Options.Suppress is { } window && s.LastAlert != 0 && last.UtcTicks - s.LastAlert < window.Ticks)
         {
             s.Suppressed++;
             _suppressed.Add();
@@ -146,13 +174,10 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         var alert = new Alert
         {
             Rule = Name, Group = Group.ValuesOf(key), Count = count, FirstSeen = first, LastSeen = last,
-            Events = events, Suppressed = s?.Suppressed ?? 0,
+            Events = events, Suppressed = s.Suppressed,
         };
-        if (s is not null)
-        {
-            s.LastAlert = last.UtcTicks;
-            s.Suppressed = 0;
-        }
+        s.LastAlert = last.UtcTicks;
+        s.Suppressed = 0;
         sink.Emit(alert, trigger);
         return true;
     }
@@ -175,7 +200,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         var horizon = now - Horizon.Ticks - Options.AllowedLateness.Ticks - (Options.Suppress?.Ticks ?? 0);
         List<GroupKeyValue>? expired = null;
         foreach (var (k, s) in _states)
-            if (s.Touched <= horizon && !Pinned(s) && k != keep) (expired ??= []).Add(k);
+            if (s.Head.Touched <= horizon && !Pinned(s.State) && k != keep) (expired ??= []).Add(k);
         if (expired is not null)
         {
             foreach (var k in expired) _states.Remove(k);
@@ -185,7 +210,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         var excess = _states.Count - Options.MaxKeys + Math.Max(0, Options.MaxKeys / 100);
         var byAge = new (long Touched, GroupKeyValue Key)[_states.Count];
         var i = 0;
-        foreach (var (k, s) in _states) byAge[i++] = (k == keep ? long.MaxValue : s.Touched, k);
+        foreach (var (k, s) in _states) byAge[i++] = (k == keep ? long.MaxValue : s.Head.Touched, k);
         // ties in age go by the key's text, as when keys were strings (only ties pay for the text)
         Array.Sort(byAge, (a, b) => a.Touched != b.Touched ? a.Touched.CompareTo(b.Touched) : string.CompareOrdinal(a.Key.ToString(), b.Key.ToString()));
         for (i = 0; i < excess && i < byAge.Length - 1; i++) _states.Remove(byAge[i].Key);
@@ -197,10 +222,10 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         var keys = new JsonArray();
         foreach (var (k, s) in _states)
         {
-            var o = new JsonObject { ["k"] = k.ToString(), ["t"] = s.Touched };
-            if (s.LastAlert != 0) o["a"] = s.LastAlert;
-            if (s.Suppressed != 0) o["s"] = s.Suppressed;
-            o["v"] = SaveState(s);
+            var o = new JsonObject { ["k"] = k.ToString(), ["t"] = s.Head.Touched };
+            if (s.Head.LastAlert != 0) o["a"] = s.Head.LastAlert;
+            if (s.Head.Suppressed != 0) o["s"] = s.Head.Suppressed;
+            o["v"] = SaveState(s.State);
             keys.Add(o);
         }
         return new JsonObject { ["type"] = TypeName, ["newest"] = _newest, ["clock"] = _clock, ["keys"] = keys };
@@ -214,11 +239,8 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         _clock = (long?)state["clock"] ?? 0;
         foreach (var item in state["keys"]!.AsArray())
         {
-            var s = LoadState(item!["v"]!);
-            s.Touched = (long)item["t"]!;
-            s.LastAlert = (long?)item["a"] ?? 0;
-            s.Suppressed = (int?)item["s"] ?? 0;
-            _states[Group.ValueOf((string)item["k"]!)] = s;
+            var head = new KeyState { Touched = (long)item!["t"]!, LastAlert = (long?)item["a"] ?? 0, Suppressed = (int?)item["s"] ?? 0 };
+            _states[Group.ValueOf((string)item["k"]!)] = new Entry { Head = head, State = LoadState(item["v"]!) };
         }
         OnRestored();
     }
@@ -227,7 +249,7 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
     protected virtual void OnRestored() { }
 
     /// <summary>Every group's key and state.</summary>
-    protected IEnumerable<(GroupKeyValue Key, TState State)> Keys() => _states.Select(kv => (kv.Key, kv.Value));
+    protected IEnumerable<(GroupKeyValue Key, TState State)> Keys() => _states.Select(kv => (kv.Key, kv.Value.State));
 
     /// <summary>Which of the rule's conditions a match result stands for (<c>when</c>, steps, <c>until</c> …).</summary>
     protected virtual string DescribeMatch(int match) => match < 0 ? "when: no match" : "when: matches";
@@ -244,8 +266,9 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
     {
         if (!Group.TryGetValue(e, out var key)) return $"group: missing one of {string.Join(", ", Group.Labels)}";
         var label = Group.Count == 0 ? "(all events)" : string.Join(", ", Group.ValuesOf(key).Select(v => $"{v.Key}={v.Value}"));
-        if (!_states.TryGetValue(key, out var s)) return $"group {label}: no state";
-        var text = $"group {label}: {DescribeState(s)}";
+        if (!_states.TryGetValue(key, out var g)) return $"group {label}: no state";
+        var s = g.Head;
+        var text = $"group {label}: {DescribeState(g.State)}";
         if (s.LastAlert != 0) text += $"; last alert at {EventTime.Format(new DateTimeOffset(s.LastAlert, TimeSpan.Zero))}";
         if (s.Suppressed != 0) text += $"; {s.Suppressed} suppressed since";
         return text;

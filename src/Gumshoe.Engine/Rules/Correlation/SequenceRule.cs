@@ -46,7 +46,7 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
     private const int UntilBit = 1 << 30;
 
     /// <summary>One group's state.</summary>
-    public sealed class State : KeyState
+    public struct State
     {
         public int Step;                       // ordered: steps completed
         public long Start, LastStep;           // ordered: first event time, time the last completed step completed
@@ -59,8 +59,8 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
             _events?.Clear();
             _slide?.Clear();
         }
-        public EventWindow[] Windows = [];     // unordered: per step
-        public EventRef[]?[] Done = [];        // unordered: per step, its latest completion
+        public EventWindow[]? Windows;         // unordered: per step (made on first use)
+        public EventRef[]?[]? Done;            // unordered: per step, its latest completion
     }
 
     protected override string TypeName => "sequence";
@@ -76,39 +76,40 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
 
     protected override bool Creates(int match) => (match & ~UntilBit) != 0;
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
     {
-        var s = state!;
         if ((match & UntilBit) != 0)
         {
-            if (IsOpen(s)) _cancelled.Add();
-            Reset(s);
+            if (IsOpen(entry.State)) _cancelled.Add();
+            Reset(ref entry.State);
             return;
         }
-        if (_seq.Ordered) Ordered(e, match, key, s, sink);
-        else Unordered(e, match, key, s, sink);
+        if (_seq.Ordered) Ordered(e, match, key, ref entry, sink);
+        else Unordered(e, match, key, ref entry, sink);
     }
 
-    private bool IsOpen(State s) => _seq.Ordered
+    private bool IsOpen(in State s) => _seq.Ordered
         ? s.Step > 0 || s.Window.Count > 0
-        : s.Done.Any(d => d is not null) || s.Windows.Any(w => w.Count > 0);
+        : (s.Done?.Any(d => d is not null) ?? false) || (s.Windows?.Any(w => w.Count > 0) ?? false);
 
-    private static void Reset(State s)
+    private static void Reset(ref State s)
     {
         s.Step = 0;
         s.Start = s.LastStep = 0;
         s.ClearLists();
         s.Window.Clear();
-        for (var i = 0; i < s.Windows.Length; i++) s.Windows[i].Clear();
-        Array.Clear(s.Done);
+        if (s.Windows is { } windows)
+            for (var i = 0; i < windows.Length; i++) windows[i].Clear();
+        if (s.Done is { } done) Array.Clear(done);
     }
 
-    private void Ordered(Event e, int match, GroupKeyValue key, State s, IAlertSink sink)
+    private void Ordered(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
     {
+        ref var s = ref entry.State;
         var t = e.Timestamp.UtcTicks;
         var r = RefOf(e);
-        if (s.Step > 0 && t - s.Start >= _seq.Within.Ticks) Reset(s); // the open sequence ran out of time
-        if (s.Step == 1 && (match & 1) != 0 && (match & 2) == 0 && t >= s.LastStep) SlideFirstStep(s, r);
+        if (s.Step > 0 && t - s.Start >= _seq.Within.Ticks) Reset(ref s); // the open sequence ran out of time
+        if (s.Step == 1 && (match & 1) != 0 && (match & 2) == 0 && t >= s.LastStep) SlideFirstStep(ref s, r);
         if ((match & (1 << s.Step)) == 0) return;
         if (s.Step > 0 && t < s.LastStep) return; // before the previous step completed: out of order
         var step = _seq.Steps[s.Step];
@@ -125,14 +126,14 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
         if (s.LastStep - s.Start < _seq.Within.Ticks)
         {
             var events = s.Events.OrderBy(x => x.Timestamp).ToArray();
-            Fire(key, s, events.Length, events, e, sink);
+            Fire(key, ref entry.Head, events.Length, events, e, sink);
         }
-        Reset(s);
+        Reset(ref s);
     }
 
     // The first step is done and the second awaited: a newer first-step event replaces the oldest of the first
     // step's events when the newest Count of them still fit in the step's window.
-    private void SlideFirstStep(State s, EventRef r)
+    private void SlideFirstStep(ref State s, EventRef r)
     {
         var first = _seq.Steps[0];
         if (first.Count <= 1)
@@ -151,10 +152,11 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
         s.LastStep = r.Timestamp.UtcTicks;
     }
 
-    private void Unordered(Event e, int match, GroupKeyValue key, State s, IAlertSink sink)
+    private void Unordered(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
     {
+        ref var s = ref entry.State;
         var n = _seq.Steps.Count;
-        if (s.Windows.Length != n) { s.Windows = new EventWindow[n]; s.Done = new EventRef[]?[n]; }
+        if (s.Windows is null || s.Windows.Length != n || s.Done is null) { s.Windows = new EventWindow[n]; s.Done = new EventRef[]?[n]; }
         var t = e.Timestamp.UtcTicks;
         for (var i = 0; i < n; i++)
         {
@@ -168,16 +170,16 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
         if (s.Done.Any(d => d is null)) return;
         var events = s.Done.SelectMany(d => d!).OrderBy(x => x.Timestamp).ToArray();
         if (events[^1].Timestamp - events[0].Timestamp >= _seq.Within) return;
-        Fire(key, s, events.Length, events, e, sink);
-        Reset(s);
+        Fire(key, ref entry.Head, events.Length, events, e, sink);
+        Reset(ref s);
     }
 
-    protected override JsonNode SaveState(State s) => new JsonObject
+    protected override JsonNode SaveState(in State s) => new JsonObject
     {
         ["k"] = s.Step, ["s"] = s.Start, ["l"] = s.LastStep,
         ["e"] = Save(s.Events), ["w"] = Save(s.Window.Items), ["sl"] = Save(s.Slide),
-        ["uw"] = new JsonArray(s.Windows.Select(w => (JsonNode)Save(w.Items)).ToArray()),
-        ["ud"] = new JsonArray(s.Done.Select(d => d is null ? null : (JsonNode)Save(d)).ToArray()),
+        ["uw"] = new JsonArray((s.Windows ?? []).Select(w => (JsonNode)Save(w.Items)).ToArray()),
+        ["ud"] = new JsonArray((s.Done ?? []).Select(d => d is null ? null : (JsonNode)Save(d)).ToArray()),
     };
 
     protected override State LoadState(JsonNode n)
@@ -211,12 +213,13 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
         return string.Join(", ", parts);
     }
 
-    protected override string DescribeState(State s)
+    protected override string DescribeState(in State s)
     {
+        var (done, windows) = (s.Done ?? [], s.Windows ?? []);
         if (!_seq.Ordered)
-            return string.Join("; ", _seq.Steps.Select((st, i) => $"step {st.Label}: " + (s.Done.Length > i && s.Done[i] is { } d
+            return string.Join("; ", _seq.Steps.Select((st, i) => $"step {st.Label}: " + (done.Length > i && done[i] is { } d
                 ? $"done at {EventTime.Format(d[^1].Timestamp)}"
-                : $"{(s.Windows.Length > i ? s.Windows[i].Count : 0)} of {st.Count}")));
+                : $"{(windows.Length > i ? windows[i].Count : 0)} of {st.Count}")));
         var text = $"{s.Step} of {_seq.Steps.Count} steps done";
         if (s.Step > 0) text += $" (started {Time(s.Start)}, must finish before {Time(s.Start + _seq.Within.Ticks)})";
         if (s.Step < _seq.Steps.Count) text += $"; step {_seq.Steps[s.Step].Label}: {s.Window.Count} of {_seq.Steps[s.Step].Count}";

@@ -12,18 +12,18 @@ namespace Gumshoe.Engine.Rules.Correlation;
 public sealed class SingleRule(string name, Func<Event, bool> when, GroupKey group, RuleOptions options, MetricsRegistry metrics)
     : KeyedRule<SingleRule.State>(name, group, options, metrics)
 {
-    /// <summary>One group's state: only the suppression bookkeeping of <see cref="KeyState"/>.</summary>
-    public sealed class State : KeyState;
+    /// <summary>One group's state: nothing beyond the suppression bookkeeping of <see cref="KeyState"/>.</summary>
+    public struct State;
 
     protected override string TypeName => "single";
     protected override TimeSpan Horizon => TimeSpan.Zero;
     protected override bool Stateless => Options.Suppress is null;
     protected override int Match(Event e) => when(e) ? 0 : -1;
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? s, IAlertSink sink) =>
-        Fire(key, s, 1, [RefOf(e)], e, sink);
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink) =>
+        Fire(key, ref entry.Head, 1, [RefOf(e)], e, sink);
 
-    protected override JsonNode SaveState(State s) => new JsonObject();
+    protected override JsonNode SaveState(in State s) => new JsonObject();
     protected override State LoadState(JsonNode n) => new();
-    protected override string DescribeState(State s) => "fires on every match";
+    protected override string DescribeState(in State s) => "fires on every match";
 }

@@ -39,7 +39,7 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
     }
 
     /// <summary>One group's state.</summary>
-    public sealed class State : KeyState
+    public struct State
     {
         public EventWindow Window;
         public bool Quiet;
@@ -51,9 +51,9 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
     protected override TimeSpan Horizon => _threshold.Within;
     protected override int Match(Event e) => _when(e) ? 0 : -1;
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, State? state, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
     {
-        var s = state!;
+        ref var s = ref entry.State;
         var t = e.Timestamp.UtcTicks;
         var T = _threshold.Within.Ticks;
         if (s.Quiet)
@@ -68,7 +68,7 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
             s.Window.Clear();
         }
         if (!s.Window.Add(RefOf(e), _threshold.Count, _threshold.Within, out var events)) return;
-        Fire(key, s, events.Length, events, e, sink);
+        Fire(key, ref entry.Head, events.Length, events, e, sink);
         if (_threshold.Rearm == ThresholdRearm.AfterQuiet)
         {
             s.Quiet = true;
@@ -77,7 +77,7 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
         }
     }
 
-    protected override JsonNode SaveState(State s) => new JsonObject
+    protected override JsonNode SaveState(in State s) => new JsonObject
     {
         ["w"] = Save(s.Window.Items), ["q"] = s.Quiet, ["l"] = s.Last, ["r"] = s.Repeats,
     };
@@ -89,7 +89,7 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
         return s;
     }
 
-    protected override string DescribeState(State s) => s.Quiet
+    protected override string DescribeState(in State s) => s.Quiet
         ? $"fired; quiet while events keep coming less than {Gumshoe.Engine.Config.Duration.Format(_threshold.Within)} apart (last {Time(s.Last)}, {s.Repeats} since)"
         : $"{s.Window.Count} of {_threshold.Count} events in the window" + (s.Window.Count > 0 ? $" (oldest {EventTime.Format(s.Window[0].Timestamp)}, window ends {EventTime.Format(s.Window[0].Timestamp + _threshold.Within)})" : "");
 }
