@@ -1,8 +1,13 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace Gumshoe.Engine.Rules.Correlation;
 
 /// <summary>
-/// The distinct values of one group with the latest event of each: a small array grown as values arrive (no per-key
-/// dictionary), searched linearly while small and through a value → slot table beyond 16 values. A removed value's
+/// The distinct values of one group with the latest event of each: the first <see cref="InlineCapacity"/> inside the
+/// struct itself (in the rule's table entry: no allocation for a group showing one or two values), beyond that an
+/// array grown as values arrive (no per-key dictionary), searched linearly while small and through a value → slot
+/// table beyond 16 values. A removed value's
 /// slot is reused by the next one added, the last freed first, as a <see cref="Dictionary{TKey,TValue}"/> does, so
 /// values enumerate in the same order as they did when this was a dictionary.
 /// </summary>
@@ -17,8 +22,18 @@ public struct DistinctValues
         public int NextFree;
     }
 
+    /// <summary>Values held inside the struct before an array is needed.</summary>
+    public const int InlineCapacity = 2;
+
+    [InlineArray(InlineCapacity)]
+    private struct InlineSlots
+    {
+        private Slot _first;
+    }
+
     private const int Linear = 16;
-    private Slot[]? _slots;
+    private InlineSlots _inline;
+    private Slot[]? _slots;     // once more values than the inline slots hold arrive, every slot lives here
     private int _used;          // slots ever used (enumeration bound)
     private int _count;
     private int _free;          // head of the free list + 1 (0: empty)
@@ -26,23 +41,31 @@ public struct DistinctValues
 
     public readonly int Count => _count;
 
-    /// <summary>Values with their latest events, in dictionary order.</summary>
-    public readonly IEnumerable<(string Value, EventRef Ref)> Items
+    [UnscopedRef]
+    private Span<Slot> Slots => _slots ?? (Span<Slot>)_inline;
+
+    [UnscopedRef]
+    private readonly ReadOnlySpan<Slot> Held => _slots ?? (ReadOnlySpan<Slot>)_inline;
+
+    /// <summary>Values with their latest events, in dictionary order (a copy).</summary>
+    public readonly List<(string Value, EventRef Ref)> Items
     {
         get
         {
-            var slots = _slots;
-            var used = _used;
-            for (var i = 0; i < used; i++)
-                if (slots![i].Value is { } v) yield return (v, new EventRef(new DateTimeOffset(slots[i].Ticks, TimeSpan.Zero), slots[i].Path, slots[i].Offset));
+            var items = new List<(string, EventRef)>(_count);
+            var slots = Held;
+            for (var i = 0; i < _used; i++)
+                if (slots[i].Value is { } v) items.Add((v, new EventRef(new DateTimeOffset(slots[i].Ticks, TimeSpan.Zero), slots[i].Path, slots[i].Offset)));
+            return items;
         }
     }
 
     private readonly int Find(string value)
     {
         if (_index is not null) return _index.TryGetValue(value, out var at) ? at : -1;
+        var slots = Held;
         for (var i = 0; i < _used; i++)
-            if (string.Equals(_slots![i].Value, value, StringComparison.Ordinal)) return i;
+            if (string.Equals(slots[i].Value, value, StringComparison.Ordinal)) return i;
         return -1;
     }
 
@@ -50,7 +73,7 @@ public struct DistinctValues
     public readonly bool TryGetTicks(string value, out long ticks)
     {
         var at = Find(value);
-        ticks = at >= 0 ? _slots![at].Ticks : 0;
+        ticks = at >= 0 ? Held[at].Ticks : 0;
         return at >= 0;
     }
 
@@ -63,29 +86,35 @@ public struct DistinctValues
             if (_free > 0)
             {
                 at = _free - 1;
-                _free = _slots![at].NextFree;
+                _free = Slots[at].NextFree;
             }
             else
             {
-                if (_slots is null) _slots = new Slot[Math.Clamp(capacity, 1, 2)];
-                else if (_used == _slots.Length) Array.Resize(ref _slots, Math.Max(_slots.Length + 1, Math.Min(capacity, _slots.Length * 2)));
+                if (_slots is null && _used == InlineCapacity)
+                {
+                    _slots = new Slot[Math.Max(_used + 1, Math.Min(capacity, InlineCapacity * 2))];
+                    ((Span<Slot>)_inline).CopyTo(_slots);
+                    ((Span<Slot>)_inline).Clear(); // no value kept alive twice
+                }
+                else if (_slots is not null && _used == _slots.Length) Array.Resize(ref _slots, Math.Max(_slots.Length + 1, Math.Min(capacity, _slots.Length * 2)));
                 at = _used++;
             }
             _count++;
             if (_index is null && _used > Linear) _index = Build();
             _index?.Add(value, at);
         }
-        _slots![at] = new Slot { Value = value, Ticks = r.Timestamp.UtcTicks, Offset = r.Offset, Path = r.Path };
+        Slots[at] = new Slot { Value = value, Ticks = r.Timestamp.UtcTicks, Offset = r.Offset, Path = r.Path };
     }
 
     /// <summary>Removes the values whose latest event is at or before <paramref name="ticks"/>.</summary>
     public void RemoveAtOrBefore(long ticks)
     {
+        var slots = Slots;
         for (var i = 0; i < _used; i++)
         {
-            if (_slots![i].Value is not { } v || _slots[i].Ticks > ticks) continue;
+            if (slots[i].Value is not { } v || slots[i].Ticks > ticks) continue;
             _index?.Remove(v);
-            _slots[i] = new Slot { NextFree = _free };
+            slots[i] = new Slot { NextFree = _free };
             _free = i + 1;
             _count--;
         }
@@ -93,7 +122,7 @@ public struct DistinctValues
 
     public void Clear()
     {
-        if (_slots is not null) Array.Clear(_slots, 0, _used);
+        Slots[.._used].Clear();
         _used = _count = _free = 0;
         _index = null;
     }
@@ -101,8 +130,9 @@ public struct DistinctValues
     private readonly Dictionary<string, int> Build()
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var slots = Held;
         for (var i = 0; i < _used; i++)
-            if (_slots![i].Value is { } v) index[v] = i;
+            if (slots[i].Value is { } v) index[v] = i;
         return index;
     }
 }
