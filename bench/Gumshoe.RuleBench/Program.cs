@@ -10,7 +10,7 @@ using Gumshoe.Engine.Rules;
 // Timed benchmark of the rule engine: 50 rules of every type over a stream of JSON events with 100,000 distinct
 // source addresses, on one thread; then the state size of a threshold rule per active key.
 //   dotnet run --project bench/Gumshoe.RuleBench -c Release -- [--events 2000000] [--keys 100000]
-//       [--only threshold|single|distinct|sequence|absence] [--by-type]
+//       [--only threshold|single|distinct|sequence|absence] [--by-type] [--repeat N]
 
 var events = Arg("--events", 2_000_000);
 var keys = Arg("--keys", 100_000);
@@ -66,6 +66,10 @@ var label = only is null ? "50 rules" : only;
 // as the pipeline hands them over: each batch of 1,024 events parsed just before the rules see it (only the rules timed)
 var main = Measure(only is null ? all : OnlyType(only), fresh: true);
 Console.WriteLine($"{label + ", fresh",-24} {main.Line}");
+// --repeat N: the fresh measure N more times in this process. The first measure also pays for the heap's first
+// growth (fresh memory: page faults, zeroing) and for code still being optimised; the repeats show the steady state.
+for (var r = 0; r < Arg("--repeat", 0); r++)
+    Console.WriteLine($"{label + ", fresh, again",-24} {Measure(only is null ? all : OnlyType(only), fresh: true).Line}");
 // every event parsed up front and read back from a gigabyte of heap: mostly cache misses on the events themselves
 var cold = Measure(only is null ? all : OnlyType(only), fresh: false);
 Console.WriteLine($"{label + ", pre-parsed",-24} {cold.Line}");

@@ -26,6 +26,12 @@ public interface IRule
     /// </summary>
     bool ClockDriven => true;
 
+    /// <summary>
+    /// A hint before <see cref="OnEvent"/>: start loading the memory the event's group state lives in (stage 0, then
+    /// stage 1), so that a rule set can overlap the cache misses of all the rules an event visits. No effect on results.
+    /// </summary>
+    void Prefetch(Event e, int stage) { }
+
     /// <summary>The per-group state, for a checkpoint.</summary>
     JsonNode Snapshot();
 

@@ -35,7 +35,7 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         public TState State;
     }
 
-    private readonly Dictionary<GroupKeyValue, Entry> _states = new();
+    private readonly GroupTable<Entry> _states = new();
     private Entry _scratch; // the entry a stateless rule works on
     private readonly Counter _evicted, _expired, _matched, _late, _suppressed;
     private long _sinceSweep;
@@ -87,6 +87,17 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
     protected abstract TState LoadState(JsonNode node);
     protected virtual string DescribeState(in TState state) => "";
 
+    /// <summary>
+    /// Starts loading the table bucket (<paramref name="stage"/> 0) or then the entry (1) of the event's group, so that
+    /// the cache misses of all the rules an event visits overlap instead of queueing one after another.
+    /// </summary>
+    public void Prefetch(Event e, int stage)
+    {
+        if (Stateless || !Group.TryGetValue(e, out var key)) return;
+        if (stage == 0) _states.PrefetchBucket(key);
+        else _states.PrefetchEntry(key);
+    }
+
     public void OnEvent(Event e, IAlertSink sink)
     {
         var m = Match(e);
@@ -110,17 +121,17 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         if (Creates(m))
         {
             // one hash lookup finds the group or makes room for it
-            ref var added = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out var exists);
+            ref var added = ref _states.GetOrAdd(key, out var exists);
             if (!exists && _states.Count > Options.MaxKeys)
             {
                 Sweep(force: true, keep: key);
-                added = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
+                added = ref _states.Find(key);
             }
             Apply(e, m, key, ref added, t, sink);
         }
         else
         {
-            ref var found = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
+            ref var found = ref _states.Find(key);
             if (Unsafe.IsNullRef(ref found)) return;
             Apply(e, m, key, ref found, t, sink);
         }
@@ -151,7 +162,7 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
     protected virtual void OnClock(long watermark, IAlertSink sink) { }
 
     /// <summary>A group's entry without creating it: a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>) when absent.</summary>
-    protected ref Entry Find(GroupKeyValue key) => ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
+    protected ref Entry Find(GroupKeyValue key) => ref _states.Find(key);
 
     /// <summary>Forgets a group.</summary>
     protected void Drop(GroupKeyValue key) => _states.Remove(key);
@@ -199,8 +210,12 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         var now = Math.Max(_newest, _clock);
         var horizon = now - Horizon.Ticks - Options.AllowedLateness.Ticks - (Options.Suppress?.Ticks ?? 0);
         List<GroupKeyValue>? expired = null;
-        foreach (var (k, s) in _states)
-            if (s.Head.Touched <= horizon && !Pinned(s.State) && k != keep) (expired ??= []).Add(k);
+        for (var i = 0; i < _states.End; i++)
+        {
+            if (!_states.IsUsed(i)) continue;
+            ref var s = ref _states.ValueAt(i);
+            if (s.Head.Touched <= horizon && !Pinned(s.State) && _states.KeyAt(i) != keep) (expired ??= []).Add(_states.KeyAt(i));
+        }
         if (expired is not null)
         {
             foreach (var k in expired) _states.Remove(k);
@@ -209,20 +224,24 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         if (!force || _states.Count <= Options.MaxKeys) return;
         var excess = _states.Count - Options.MaxKeys + Math.Max(0, Options.MaxKeys / 100);
         var byAge = new (long Touched, GroupKeyValue Key)[_states.Count];
-        var i = 0;
-        foreach (var (k, s) in _states) byAge[i++] = (k == keep ? long.MaxValue : s.Head.Touched, k);
+        var n = 0;
+        for (var i = 0; i < _states.End; i++)
+            if (_states.IsUsed(i)) byAge[n++] = (_states.KeyAt(i) == keep ? long.MaxValue : _states.ValueAt(i).Head.Touched, _states.KeyAt(i));
         // ties in age go by the key's text, as when keys were strings (only ties pay for the text)
         Array.Sort(byAge, (a, b) => a.Touched != b.Touched ? a.Touched.CompareTo(b.Touched) : string.CompareOrdinal(a.Key.ToString(), b.Key.ToString()));
-        for (i = 0; i < excess && i < byAge.Length - 1; i++) _states.Remove(byAge[i].Key);
-        _evicted.Add(i);
+        var evicted = 0;
+        for (; evicted < excess && evicted < byAge.Length - 1; evicted++) _states.Remove(byAge[evicted].Key);
+        _evicted.Add(evicted);
     }
 
     public JsonNode Snapshot()
     {
         var keys = new JsonArray();
-        foreach (var (k, s) in _states)
+        for (var i = 0; i < _states.End; i++)
         {
-            var o = new JsonObject { ["k"] = k.ToString(), ["t"] = s.Head.Touched };
+            if (!_states.IsUsed(i)) continue;
+            ref var s = ref _states.ValueAt(i);
+            var o = new JsonObject { ["k"] = _states.KeyAt(i).ToString(), ["t"] = s.Head.Touched };
             if (s.Head.LastAlert != 0) o["a"] = s.Head.LastAlert;
             if (s.Head.Suppressed != 0) o["s"] = s.Head.Suppressed;
             o["v"] = SaveState(s.State);
@@ -240,7 +259,7 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         foreach (var item in state["keys"]!.AsArray())
         {
             var head = new KeyState { Touched = (long)item!["t"]!, LastAlert = (long?)item["a"] ?? 0, Suppressed = (int?)item["s"] ?? 0 };
-            _states[Group.ValueOf((string)item["k"]!)] = new Entry { Head = head, State = LoadState(item["v"]!) };
+            _states.GetOrAdd(Group.ValueOf((string)item["k"]!), out _) = new Entry { Head = head, State = LoadState(item["v"]!) };
         }
         OnRestored();
     }
@@ -249,7 +268,13 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
     protected virtual void OnRestored() { }
 
     /// <summary>Every group's key and state.</summary>
-    protected IEnumerable<(GroupKeyValue Key, TState State)> Keys() => _states.Select(kv => (kv.Key, kv.Value.State));
+    protected List<(GroupKeyValue Key, TState State)> Keys()
+    {
+        var keys = new List<(GroupKeyValue, TState)>(_states.Count);
+        for (var i = 0; i < _states.End; i++)
+            if (_states.IsUsed(i)) keys.Add((_states.KeyAt(i), _states.ValueAt(i).State));
+        return keys;
+    }
 
     /// <summary>Which of the rule's conditions a match result stands for (<c>when</c>, steps, <c>until</c> …).</summary>
     protected virtual string DescribeMatch(int match) => match < 0 ? "when: no match" : "when: matches";
@@ -266,7 +291,9 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
     {
         if (!Group.TryGetValue(e, out var key)) return $"group: missing one of {string.Join(", ", Group.Labels)}";
         var label = Group.Count == 0 ? "(all events)" : string.Join(", ", Group.ValuesOf(key).Select(v => $"{v.Key}={v.Value}"));
-        if (!_states.TryGetValue(key, out var g)) return $"group {label}: no state";
+        ref var found = ref _states.Find(key);
+        if (Unsafe.IsNullRef(ref found)) return $"group {label}: no state";
+        var g = found;
         var s = g.Head;
         var text = $"group {label}: {DescribeState(g.State)}";
         if (s.LastAlert != 0) text += $"; last alert at {EventTime.Format(new DateTimeOffset(s.LastAlert, TimeSpan.Zero))}";

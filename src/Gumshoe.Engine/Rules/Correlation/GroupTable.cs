@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Gumshoe.Engine.Rules.Correlation;
+
+/// <summary>
+/// A rule's groups: key → entry held by value, changed in place through references. Laid out as
+/// <see cref="Dictionary{TKey,TValue}"/> is (a bucket array, entries chained by index, removed entries reused last
+/// freed first) so groups enumerate in the same order as they did in a dictionary, with one addition: the bucket and
+/// then the entry of a key can be fetched ahead (<see cref="PrefetchBucket"/>, <see cref="PrefetchEntry"/>), so a rule
+/// set can start the cache misses of every rule an event visits before any of them needs its state.
+/// </summary>
+internal sealed class GroupTable<TValue> where TValue : struct
+{
+    private struct Entry
+    {
+        public int Next;       // ≥ 0: next in the chain; -1: end; ≤ -2: free (−3 − next free)
+        public int Hash;
+        public GroupKeyValue Key;
+        public TValue Value;
+    }
+
+    private int[] _buckets = [];   // 1-based entry index, 0: empty; length a power of two
+    private Entry[] _entries = [];
+    private int _used;             // entries ever used (enumeration bound)
+    private int _freeList = -1;
+    private int _freeCount;
+    private int _shift = 32;       // 32 − log2(bucket count): the top bits of a spread hash pick the bucket
+
+    public int Count => _used - _freeCount;
+
+    /// <summary>The bound for <see cref="IsUsed"/>, <see cref="KeyAt"/> and <see cref="ValueAt"/> (entries in dictionary order).</summary>
+    public int End => _used;
+
+    public bool IsUsed(int i) => _entries[i].Next >= -1;
+
+    public GroupKeyValue KeyAt(int i) => _entries[i].Key;
+
+    public ref TValue ValueAt(int i) => ref _entries[i].Value;
+
+    // Spreads the key's hash over the bucket index (the low bits of an address key are often all alike: /24 networks).
+    private static int Spread(GroupKeyValue key) => (int)((uint)key.GetHashCode() * 0x9E3779B1u);
+
+    private int BucketOf(int hash) => (int)((uint)hash >> _shift);
+
+    /// <summary>Starts loading the bucket of a key into the cache (no effect without SSE).</summary>
+    public unsafe void PrefetchBucket(GroupKeyValue key)
+    {
+        if (_buckets.Length == 0 || !Sse.IsSupported) return;
+        fixed (int* b = &_buckets[BucketOf(Spread(key))]) Sse.Prefetch0(b);
+    }
+
+    /// <summary>Starts loading the first entry of a key's bucket (its bucket should be in the cache by now).</summary>
+    public unsafe void PrefetchEntry(GroupKeyValue key)
+    {
+        if (_buckets.Length == 0 || !Sse.IsSupported) return;
+        var i = _buckets[BucketOf(Spread(key))] - 1;
+        if (i < 0) return;
+        // a hint only: should the array move before the load, nothing is wrong, the line is merely not used
+        var e = (byte*)Unsafe.AsPointer(ref _entries[i]);
+        Sse.Prefetch0(e);
+        Sse.Prefetch0(e + 64);
+    }
+
+    /// <summary>The entry of a key, or a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>).</summary>
+    public ref TValue Find(GroupKeyValue key)
+    {
+        if (_buckets.Length == 0) return ref Unsafe.NullRef<TValue>();
+        var hash = Spread(key);
+        var entries = _entries;
+        for (var i = _buckets[BucketOf(hash)] - 1; i >= 0; i = entries[i].Next)
+        {
+            ref var e = ref entries[i];
+            if (e.Hash == hash && e.Key.Equals(key)) return ref e.Value;
+        }
+        return ref Unsafe.NullRef<TValue>();
+    }
+
+    /// <summary>The entry of a key, added (default) when absent. The reference is valid until the next add.</summary>
+    public ref TValue GetOrAdd(GroupKeyValue key, out bool exists)
+    {
+        ref var found = ref Find(key);
+        exists = !Unsafe.IsNullRef(ref found);
+        if (exists) return ref found;
+        int at;
+        if (_freeCount > 0)
+        {
+            at = _freeList;
+            _freeList = -3 - _entries[at].Next;
+            _freeCount--;
+        }
+        else
+        {
+            if (_used == _entries.Length) Grow();
+            at = _used++;
+        }
+        var hash = Spread(key);
+        ref var bucket = ref _buckets[BucketOf(hash)];
+        ref var entry = ref _entries[at];
+        entry.Hash = hash;
+        entry.Key = key;
+        entry.Value = default;
+        entry.Next = bucket - 1;
+        bucket = at + 1;
+        return ref entry.Value;
+    }
+
+    public bool Remove(GroupKeyValue key)
+    {
+        if (_buckets.Length == 0) return false;
+        var hash = Spread(key);
+        ref var bucket = ref _buckets[BucketOf(hash)];
+        var last = -1;
+        for (var i = bucket - 1; i >= 0; last = i, i = _entries[i].Next)
+        {
+            ref var e = ref _entries[i];
+            if (e.Hash != hash || !e.Key.Equals(key)) continue;
+            if (last < 0) bucket = e.Next + 1;
+            else _entries[last].Next = e.Next;
+            e = default; // no references kept by a free entry
+            e.Next = -3 - _freeList;
+            _freeList = i;
+            _freeCount++;
+            return true;
+        }
+        return false;
+    }
+
+    public void Clear()
+    {
+        _buckets = [];
+        _entries = [];
+        _used = _freeCount = 0;
+        _freeList = -1;
+        _shift = 32;
+    }
+
+    // Doubles the entries (in order, so enumeration order is kept) and rebuilds the buckets, one per entry.
+    private void Grow()
+    {
+        var size = Math.Max(4, _entries.Length * 2);
+        Array.Resize(ref _entries, size);
+        _buckets = new int[size];
+        _shift = 32 - System.Numerics.BitOperations.Log2((uint)size);
+        for (var i = 0; i < _used; i++)
+        {
+            ref var e = ref _entries[i];
+            if (e.Next < -1) continue;
+            ref var bucket = ref _buckets[BucketOf(e.Hash)];
+            e.Next = bucket - 1;
+            bucket = i + 1;
+        }
+    }
+}
