@@ -214,7 +214,8 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         {
             if (!_states.IsUsed(i)) continue;
             ref var s = ref _states.ValueAt(i);
-            if (s.Head.Touched <= horizon && !Pinned(s.State) && _states.KeyAt(i) != keep) (expired ??= []).Add(_states.KeyAt(i));
+            // a group holding suppressed events owes their count to its next alert: only the MaxKeys cap drops it
+            if (s.Head.Touched <= horizon && s.Head.Suppressed == 0 && !Pinned(s.State) && _states.KeyAt(i) != keep) (expired ??= []).Add(_states.KeyAt(i));
         }
         if (expired is not null)
         {
@@ -236,6 +237,9 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
 
     public JsonNode Snapshot()
     {
+        // groups past their horizon matter to no future alert: a run killed more often than every 65,536 events would
+        // otherwise never sweep, and its snapshots (and restarts) would grow with every address ever seen
+        if (_sinceSweep > 0) Sweep(force: false, keep: default);
         var keys = new JsonArray();
         for (var i = 0; i < _states.End; i++)
         {
