@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
@@ -23,7 +22,7 @@ public struct KeyState
 /// </summary>
 /// <remarks>
 /// A group's state is a struct held by value in the rule's table, beside the <see cref="KeyState"/> header, and is
-/// changed in place through a reference: no object per group, one memory access reaches both, and the collector has
+/// changed in place through a reference: no object per group, key, header and state side by side, and the collector has
 /// nothing per group to mark or promote. A reference into the table stays valid until the next group is added.
 /// </remarks>
 public abstract class KeyedRule<TState> : IRule where TState : struct
@@ -74,7 +73,7 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
     /// <summary>Whether a match of this kind may create state for a new group (an <c>until</c> or <c>expect</c> may not).</summary>
     protected virtual bool Creates(int match) => true;
 
-    /// <summary>Applies a matching event to its group's state (null when the rule is <see cref="Stateless"/>).</summary>
+    /// <summary>Applies a matching event to its group's entry (a blank scratch entry when the rule is <see cref="Stateless"/>).</summary>
     protected abstract void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink);
 
     /// <summary>A rule that keeps no per-group state (single without suppression).</summary>
