@@ -122,6 +122,7 @@ public static class EventJson
     /// <see cref="WriteUtf8(IBufferWriter{byte}, Event)"/> writes the event with the same fields and values: the same
     /// shapes, nesting and order, one copy of each value.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteUtf8(IBufferWriter<byte> output, RawJsonEvent e)
     {
         var raw = RawPlanOf(e);

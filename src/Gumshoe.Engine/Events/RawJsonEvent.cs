@@ -52,6 +52,7 @@ public sealed class RawJsonEvent
     /// Adds a string field from printable ASCII bytes (0x20–0x7E; the caller checks): quoted, with <c>"</c> and
     /// <c>\</c> escaped as the relaxed JSON encoder escapes them — the only printable ASCII characters it escapes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddString(string name, ReadOnlySpan<byte> ascii)
     {
         Debug.Assert(ascii.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) < 0);
@@ -75,6 +76,7 @@ public sealed class RawJsonEvent
     }
 
     /// <summary>Adds a field whose value is given as JSON text.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddJson(string name, ReadOnlySpan<byte> json)
     {
         json.CopyTo(Begin(name, json.Length));
@@ -82,6 +84,7 @@ public sealed class RawJsonEvent
     }
 
     /// <summary>Adds an integer field.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddLong(string name, long value)
     {
         Utf8Formatter.TryFormat(value, Begin(name, 20), out var written);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using Gumshoe.Engine.Events;
 
@@ -36,6 +37,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         _pathJson = _scratch.WrittenSpan.ToArray();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryWrite(ReadOnlySpan<byte> line, long offset, IBufferWriter<byte> output)
     {
         if (line.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0) return false;
@@ -55,6 +57,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     }
 
     // SyslogHeader.TryParse for a line without PRI and with a BSD stamp, and SyslogHeader.Apply.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Header(ReadOnlySpan<byte> s, RawJsonEvent e, out int msgStart)
     {
         msgStart = 0;
@@ -112,6 +115,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     }
 
     // SshdParser.Classify1, branch by branch; false for the branches left to the parser and for any fall-through.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Classify(RawJsonEvent e, ReadOnlySpan<byte> m)
     {
         var preauth = m.EndsWith("[preauth]"u8);
@@ -287,6 +291,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool SetHostPort(RawJsonEvent e, ReadOnlySpan<byte> s)
     {
         var sp = s.IndexOf((byte)' ');
@@ -304,6 +309,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
 
     // An address when IPAddress reads one (and the text has a dot or a colon), a domain otherwise; false when the
     // address would not be written as plain ASCII.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool SetHost(RawJsonEvent e, ReadOnlySpan<byte> host)
     {
         host = host.TrimEnd((byte)':');
@@ -354,6 +360,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool ParseUserHostPort(RawJsonEvent e, ReadOnlySpan<byte> body)
     {
         var invalid = body.StartsWith("invalid user "u8);
