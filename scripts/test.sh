@@ -11,6 +11,8 @@ need=()
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
 command -v flock >/dev/null || need+=(util-linux)
+command -v mount >/dev/null || need+=(mount)
+command -v chattr >/dev/null || need+=(e2fsprogs)   # the data-directory fault tests (a tmpfs made full or immutable)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi

@@ -19,6 +19,7 @@ public static class Program
         var o = SoakOptions.Parse(args);
         if (o.LatencySeconds > 0) return LatencyProbe.Run(o);
         Directory.CreateDirectory(o.Work);
+        o.Journal = new StreamWriter(Path.Combine(o.Work, "engine.log")) { AutoFlush = true };
         var logs = Path.Combine(o.Work, "logs");
         if (Directory.Exists(logs)) Directory.Delete(logs, true);
         Directory.CreateDirectory(logs);
@@ -123,6 +124,8 @@ public sealed record SoakOptions
     public string Gumshoe { get; init; } = Path.GetFullPath("gumshoe");
     public string Config { get; init; } = Path.GetFullPath("examples/ssh-bruteforce.yml");
     public string Work { get; init; } = Path.Combine(Path.GetTempPath(), "gumshoe-soak");
+    /// <summary>engine.log in the work folder: each engine start's log, the kills and the rotations, in order.</summary>
+    public StreamWriter Journal { get; set; } = StreamWriter.Null;
 
     public static SoakOptions Parse(string[] args)
     {
@@ -202,6 +205,7 @@ public sealed class RotatingWriter
             _ => "rename",
         };
         RotationKinds[kind] = RotationKinds.GetValueOrDefault(kind) + 1;
+        lock (_o.Journal) _o.Journal.WriteLine($"--- rotate {kind} after line {Written} {DateTime.UtcNow:O}");
         switch (kind)
         {
             case "rename":
@@ -273,13 +277,14 @@ public sealed class RotatingWriter
 public sealed class Engine(SoakOptions o, string input, string alerts, string data)
 {
     private Process? _p;
+    private readonly int _metricsPort = FreePort();
     public List<double> Recoveries { get; } = [];
     private string Checkpoint => Path.Combine(data, "checkpoint.json");
 
     public void Start()
     {
         var before = File.Exists(Checkpoint) ? File.GetLastWriteTimeUtc(Checkpoint) : DateTime.MinValue;
-        var psi = new ProcessStartInfo(o.Gumshoe, ["run", "-c", o.Config, "--alerts-out", alerts, "--data-dir", data, "--metrics-listen", "127.0.0.1:0"])
+        var psi = new ProcessStartInfo(o.Gumshoe, ["run", "-v", "-c", o.Config, "--alerts-out", alerts, "--data-dir", data, "--metrics-listen", $"127.0.0.1:{_metricsPort}"])
         {
             RedirectStandardError = true, RedirectStandardOutput = true,
         };
@@ -292,7 +297,14 @@ public sealed class Engine(SoakOptions o, string input, string alerts, string da
         }
         var sw = Stopwatch.StartNew();
         _p = Process.Start(psi)!;
-        _p.ErrorDataReceived += (_, e) => { if (e.Data is not null && e.Data.Contains("fail", StringComparison.OrdinalIgnoreCase)) Console.Error.WriteLine("engine: " + e.Data); };
+        var log = o.Journal;
+        lock (log) log.WriteLine($"--- start {DateTime.UtcNow:O}");
+        _p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (log) log.WriteLine(e.Data); // the whole story of each start, for diagnosis
+            if (e.Data.Contains("fail", StringComparison.OrdinalIgnoreCase)) Console.Error.WriteLine("engine: " + e.Data);
+        };
         _p.BeginErrorReadLine();
         _p.BeginOutputReadLine();
         if (before == DateTime.MinValue) return; // the first start has nothing to recover
@@ -316,6 +328,16 @@ public sealed class Engine(SoakOptions o, string input, string alerts, string da
     {
         _p?.Kill(entireProcessTree: false); // SIGKILL
         _p?.WaitForExit();
+        lock (o.Journal) o.Journal.WriteLine($"--- SIGKILL {DateTime.UtcNow:O}");
+    }
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
     }
 
     /// <summary>Waits until the engine committed its first checkpoint.</summary>

@@ -43,6 +43,10 @@ public sealed class FileTailInput : IInput
     private bool _hadCheckpoint;
     private long _scannedTicks;          // start (UTC ticks) of the last completed scan: every file born before it is in _files
     private long _restoredScannedTicks;  // the same, from the checkpoint restored
+    // Fingerprints of contents read and then left behind (a truncated file's old content, a finished file that is
+    // gone): an archive of one found after a restart is known content, never a file born while stopped.
+    private readonly List<(int Length, ulong Hash)> _retired = [];
+    private const int RetiredKept = 64;
     private volatile bool _scanned;
 
     public FileTailInput(string name, IParser parser, ParseContext context, FileTailOptions options)
@@ -102,7 +106,9 @@ public sealed class FileTailInput : IInput
                 });
             }
         }
-        return new JsonObject { ["files"] = arr, ["scanned"] = Interlocked.Read(ref _scannedTicks) };
+        var retired = new JsonArray();
+        lock (_lock) foreach (var (len, fp) in _retired) retired.Add(new JsonObject { ["fp_len"] = len, ["fp"] = fp });
+        return new JsonObject { ["files"] = arr, ["scanned"] = Interlocked.Read(ref _scannedTicks), ["retired"] = retired };
     }
 
     public void Restore(JsonNode? state)
@@ -113,6 +119,9 @@ public sealed class FileTailInput : IInput
         _restoredScannedTicks = (long?)state["scanned"] ?? 0;
         lock (_lock)
         {
+            if (state["retired"] is JsonArray retired)
+                foreach (var r in retired)
+                    if (r is not null) _retired.Add(((int)r["fp_len"]!, (ulong)r["fp"]!));
             foreach (var f in files)
             {
                 if (f is null) continue;
@@ -205,6 +214,14 @@ public sealed class FileTailInput : IInput
         }
     }
 
+    // Remembers a content the input has finished with (called under _lock or before the reader runs).
+    private void Retire(int length, ulong hash)
+    {
+        if (length <= 0 || _retired.Contains((length, hash))) return;
+        if (_retired.Count >= RetiredKept) _retired.RemoveAt(0);
+        _retired.Add((length, hash));
+    }
+
     /// <summary>Files currently known to the input (for status and tests).</summary>
     public IReadOnlyList<(string Path, long Offset, bool Open)> Files
     {
@@ -223,7 +240,11 @@ public sealed class FileTailInput : IInput
         public bool Closed;
         public bool AtGlobPath = true;    // false once renamed away or replaced at its path
         public long KnownEnd = -1;        // where reading ended when the file was closed
-        public long WriteTicks;           // last-write time when opened: older rotated files are read first
+        // Discovery order: restored files in checkpoint order, then files born while stopped (oldest first), then
+        // files found since. Rotated files are read in this order: an archive's mtime is when it was compressed, not
+        // when its lines were written, so mtimes would put a file's last lines after its successor's first ones.
+        public readonly long Seq = Interlocked.Increment(ref s_seq);
+        private static long s_seq;
         public DateTime LastGrowth = DateTime.UtcNow;
         public DateTime LastSeen = DateTime.UtcNow;
         public SafeFileHandle? Handle;
@@ -256,6 +277,8 @@ public sealed class FileTailInput : IInput
                     if (hit.Path != f.Path || hit.Gzip) f.AtGlobPath = false;
                     f.Path = hit.Path;
                     f.IsGzip = hit.Gzip;
+                    // an archive is another inode: the original's number is free for the next file and names nothing of ours
+                    if (hit.Gzip && FileIdentity.OfPath(hit.Path) is { } archive) { f.Device = archive.Device; f.Inode = archive.Inode; }
                     if (!Open(f)) continue;
                     if (hit.Truncated)
                     {
@@ -265,12 +288,12 @@ public sealed class FileTailInput : IInput
                     }
                     continue;
                 }
-                var copy = FindCopy(f, exceptInode: null);
-                if (copy is not null)
+                if (FindCopy(f, exceptInode: null) is { } copy)
                 {
-                    f.Path = copy;
+                    f.Path = copy.Path;
+                    f.IsGzip = copy.Gzip;
                     f.AtGlobPath = false;
-                    var id = FileIdentity.OfPath(copy);
+                    var id = FileIdentity.OfPath(copy.Path);
                     if (id is { } i) { f.Device = i.Device; f.Inode = i.Inode; }
                     if (Open(f)) continue;
                 }
@@ -279,7 +302,7 @@ public sealed class FileTailInput : IInput
                     run.Logger.LogWarning("input {Input}: {Path} (inode {Inode}) is gone before it was read to its end (byte {Offset})", input.Name, f.Path, f.Inode, f.Acked);
                     run.Metrics.Counter("gumshoe_input_errors_total", "input", input.Name, "reason", "file_gone").Add();
                 }
-                lock (input._lock) input._files.Remove(f);
+                Forget(f);
             }
             AdoptBornWhileDown();
         }
@@ -305,13 +328,17 @@ public sealed class FileTailInput : IInput
                 var name = Path.GetFileName(candidate);
                 if (!stems.Any(stem => name.Length > stem.Length + 1 && name.StartsWith(stem, StringComparison.Ordinal) && name[stem.Length] is '.' or '-' or '_')) continue;
                 if (FileIdentity.OfPath(candidate) is not { IsRegular: true } id) continue;
-                if (known.Any(k => k.SameIdentity(id))) continue;
+                var gzip = candidate.EndsWith(".gz", StringComparison.Ordinal);
+                // the same inode number with other leading bytes is a newer file that got a deleted one's number
+                if (known.Any(k => k.SameIdentity(id) && (k.FingerprintLength <= 0 || FingerprintMatches(candidate, k, gzip)))) continue;
                 DateTime written;
                 try { written = File.GetLastWriteTimeUtc(candidate); }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
                 if (written < since) continue;
-                var gzip = candidate.EndsWith(".gz", StringComparison.Ordinal);
                 if (known.Any(k => k.FingerprintLength > 0 && FingerprintMatches(candidate, k, gzip))) continue; // a copy or archive of a known file
+                List<(int Length, ulong Hash)> retired;
+                lock (input._lock) retired = input._retired.ToList();
+                if (retired.Any(r => FingerprintMatches(candidate, r.Length, r.Hash, gzip))) continue; // of a content read before
                 orphans.Add((candidate, id, gzip, written));
             }
             foreach (var (path, id, gzip, written) in orphans.OrderBy(o => o.Written))
@@ -335,7 +362,9 @@ public sealed class FileTailInput : IInput
             if (f.Path is not null && FileIdentity.OfPath(f.Path) is { } id && f.SameIdentity(id))
             {
                 var truncated = id.Size < f.Acked || !FingerprintMatches(f.Path, f, gzip: f.IsGzip);
-                return (f.Path, f.IsGzip, truncated);
+                // copytruncate empties the live file; a rotated file with other content under its inode number is
+                // another file that got the number after ours was deleted (e.g. the copy of the next copytruncate)
+                if (!truncated || f.AtGlobPath) return (f.Path, f.IsGzip, truncated);
             }
             // 2. renamed within its folder (or the folders of the globs)
             foreach (var candidate in Neighbours(f))
@@ -352,15 +381,22 @@ public sealed class FileTailInput : IInput
             return null;
         }
 
-        // A copy of the file's content under another inode (copytruncate), long enough to hold what was not read.
-        private string? FindCopy(TailedFile f, ulong? exceptInode)
+        // A copy of the file's content under another inode (copytruncate), long enough to hold what was not read; or,
+        // when the copy was compressed (and deleted) since, its archive.
+        private (string Path, bool Gzip)? FindCopy(TailedFile f, ulong? exceptInode)
         {
+            if (f.FingerprintLength <= 0) return null;
             foreach (var candidate in Neighbours(f))
             {
                 if (candidate.EndsWith(".gz", StringComparison.Ordinal)) continue;
                 if (FileIdentity.OfPath(candidate) is not { IsRegular: true } cid) continue;
                 if (cid.Inode == f.Inode || cid.Inode == exceptInode) continue;
-                if (cid.Size >= f.Offset && FingerprintMatches(candidate, f, gzip: false)) return candidate;
+                if (cid.Size >= f.Offset && FingerprintMatches(candidate, f, gzip: false)) return (candidate, false);
+            }
+            foreach (var candidate in Neighbours(f))
+            {
+                if (!candidate.EndsWith(".gz", StringComparison.Ordinal)) continue;
+                if (FingerprintMatches(candidate, f, gzip: true)) return (candidate, true);
             }
             return null;
         }
@@ -385,10 +421,21 @@ public sealed class FileTailInput : IInput
             }
         }
 
-        private bool FingerprintMatches(string path, TailedFile f, bool gzip)
+        private void Forget(TailedFile f)
         {
-            var (len, fp) = ComputeFingerprint(path, gzip, f.FingerprintLength);
-            return len == f.FingerprintLength && fp == f.Fingerprint;
+            lock (input._lock)
+            {
+                input._files.Remove(f);
+                input.Retire(f.FingerprintLength, f.Fingerprint);
+            }
+        }
+
+        private bool FingerprintMatches(string path, TailedFile f, bool gzip) => FingerprintMatches(path, f.FingerprintLength, f.Fingerprint, gzip);
+
+        private bool FingerprintMatches(string path, int length, ulong hash, bool gzip)
+        {
+            var (len, fp) = ComputeFingerprint(path, gzip, length);
+            return len == length && fp == hash;
         }
 
         private (int Length, ulong Hash) ComputeFingerprint(string path, bool gzip, int max)
@@ -443,7 +490,6 @@ public sealed class FileTailInput : IInput
                     }
                 }
                 f.Splitter = new LineSplitter(Opt.MaxLineBytes);
-                f.WriteTicks = File.GetLastWriteTimeUtc(f.Path!).Ticks;
                 f.Closed = false;
                 f.LastGrowth = DateTime.UtcNow;
                 return true;
@@ -472,6 +518,7 @@ public sealed class FileTailInput : IInput
             f.Offset = 0;
             f.Acked = 0;
             f.Splitter?.Reset();
+            lock (input._lock) input.Retire(f.FingerprintLength, f.Fingerprint);
             f.FingerprintLength = 0;
             f.Fingerprint = Fnv([]);
             f.LastSize = 0;
@@ -484,12 +531,11 @@ public sealed class FileTailInput : IInput
             var start = f.Splitter is { PendingStart: >= 0 } sp ? sp.PendingStart : f.Offset;
             f.Splitter?.Reset();
             f.Offset = start;
-            var copyPath = FindCopy(f, exceptInode: f.Inode);
-            if (copyPath is null || FileIdentity.OfPath(copyPath) is not { } cid) return;
-            var copy = new TailedFile(input.Name, copyPath, f.Context)
+            if (FindCopy(f, exceptInode: f.Inode) is not { } found || FileIdentity.OfPath(found.Path) is not { } cid) return;
+            var copy = new TailedFile(input.Name, found.Path, f.Context)
             {
                 Device = cid.Device, Inode = cid.Inode, FingerprintLength = f.FingerprintLength, Fingerprint = f.Fingerprint,
-                Offset = f.Offset, AtGlobPath = false,
+                Offset = f.Offset, AtGlobPath = false, IsGzip = found.Gzip,
             };
             copy.Acked = f.Offset;
             if (!Open(copy)) return;
@@ -523,7 +569,7 @@ public sealed class FileTailInput : IInput
                 if (match is { Closed: true } && match.FingerprintLength > 0 && !FingerprintMatches(path, match, gzip: false))
                 {
                     // The inode of a deleted file was reused by a new one: the old entry is stale, the file is new.
-                    lock (input._lock) input._files.Remove(match);
+                    Forget(match);
                     known.Remove(match);
                     match = null;
                 }
@@ -567,7 +613,7 @@ public sealed class FileTailInput : IInput
                     run.Metrics.Counter("gumshoe_input_rotations_total", "input", input.Name, "kind", "rename").Add();
                 }
                 if (k.Closed && now - k.LastSeen > TimeSpan.FromMinutes(10))
-                    lock (input._lock) input._files.Remove(k); // long gone; nothing can match it again
+                    Forget(k); // long gone; nothing can match it again
             }
             Interlocked.Exchange(ref input._scannedTicks, started);
             await Task.CompletedTask;
@@ -584,7 +630,7 @@ public sealed class FileTailInput : IInput
         {
             List<TailedFile> open;
             // rotated-away files first, oldest first, each to its end, so their last lines precede the new file's first
-            lock (input._lock) open = input._files.Where(f => !f.Closed).OrderBy(f => f.AtGlobPath).ThenBy(f => f.WriteTicks).ToList();
+            lock (input._lock) open = input._files.Where(f => !f.Closed).OrderBy(f => f.AtGlobPath).ThenBy(f => f.Seq).ToList();
             var any = false;
             foreach (var f in open)
             {

@@ -288,6 +288,139 @@ public sealed class FileTailInputTests : IDisposable
     }
 
     [Fact]
+    public async Task CopytruncateWhileStoppedWithTheCopyCompressedSinceReadsTheRestFromTheArchiveOnce()
+    {
+        Append(Log, 0, 100);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        var state = await first.StopAsync();
+        Append(Log, 100, 120);
+        File.Copy(Log, Log + ".1");     // copytruncate
+        File.WriteAllText(Log, "");
+        Append(Log, 120, 300);
+        Compress(Log + ".1", Log + ".2.gz"); // delaycompress at the next rotation
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(200);
+        await Task.Delay(300);
+        AssertExactlyOnce(Expected(100, 300), second.Lines);
+    }
+
+    [Fact]
+    public async Task AFileRotatedAndCompressedWhileStoppedWhoseInodeWasReusedAtItsPathIsNotReadAgain()
+    {
+        // what the soak met: a file renamed away (the checkpoint still names it by its old path), compressed and
+        // deleted while stopped, and the new file at the old path got the freed inode number
+        Append(Log, 0, 100);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        var state = await first.StopAsync();
+        File.Move(Log, Log + ".1");
+        Compress(Log + ".1", Log + ".2.gz");
+        Append(Log, 1000, 1050);
+        var reused = FileIdentity.OfPath(Log)!.Value;
+        var entry = state!["files"]!.AsArray().Single()!;
+        Assert.Equal(Log, (string?)entry["path"]);
+        entry["ino"] = reused.Inode;
+        entry["dev"] = reused.Device;
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(50);
+        await Task.Delay(400);
+        AssertExactlyOnce(Expected(1000, 1050), second.Lines);
+    }
+
+    [Fact]
+    public async Task ARotatedFileWhoseInodeWentToTheNextCopytruncateCopyIsNotRestartedOnThatCopy()
+    {
+        // the soak's second case: the rotated file .1 is compressed away while stopped and the next copytruncate's
+        // copy (.1 again) gets its inode number: that copy holds the live file's lines, which must not be read twice
+        Append(Log, 0, 100);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        File.Move(Log, Log + ".1");
+        Append(Log, 100, 150);
+        await first.WaitForAsync(150);
+        await Task.Delay(300); // the scan notices the rename
+        var state = await first.StopAsync();
+        var rotated = state!["files"]!.AsArray().Single(e => (bool?)e!["rotated"] == true)!;
+        Append(Log, 150, 160);
+        Compress(Log + ".1", Log + ".2.gz");
+        File.Copy(Log, Log + ".1");     // copytruncate
+        File.WriteAllText(Log, "");
+        Append(Log, 160, 200);
+        var reused = FileIdentity.OfPath(Log + ".1")!.Value;
+        rotated["path"] = Log + ".1";
+        rotated["ino"] = reused.Inode;
+        rotated["dev"] = reused.Device;
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(50);
+        await Task.Delay(400);
+        AssertExactlyOnce(Expected(150, 200), second.Lines);
+    }
+
+    [Fact]
+    public async Task FilesFoundAfterARestartAreReadInTheOrderTheirLinesWereWrittenNotByModificationTime()
+    {
+        // the soak's third case: while stopped the known file is renamed, compressed (the archive's mtime is the
+        // compression's), and its successor copied by copytruncate (the copy keeps the older mtime); the known
+        // file's last lines come first all the same, or a threshold rule counts out of order
+        Append(Log, 0, 100);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        var state = await first.StopAsync();
+        Append(Log, 100, 120);
+        File.Move(Log, Log + ".1");
+        Append(Log, 120, 150);
+        Compress(Log + ".1", Log + ".2.gz");
+        File.Copy(Log, Log + ".1");
+        File.SetLastWriteTimeUtc(Log + ".1", File.GetLastWriteTimeUtc(Log + ".2.gz") - TimeSpan.FromMilliseconds(1));
+        File.WriteAllText(Log, "");
+        Append(Log, 150, 170);
+        await using var second = new Tail(Log, state);
+        await second.WaitForAsync(70);
+        await Task.Delay(300);
+        lock (second.Lines) Assert.Equal(Expected(100, 170), second.Lines);
+    }
+
+    [Fact]
+    public async Task AFileBornAndRotatedWhileStoppedIsReadEvenWhenItGotTheInodeNumberOfAFileKnownOnlyByItsArchive()
+    {
+        // the soak's fourth case: a known file found compressed after a restart keeps no claim on its old inode
+        // number; the next file that gets the number, born and rotated away while stopped, is still read
+        Append(Log, 0, 100);
+        var first = new Tail(Log, null);
+        await first.WaitForAsync(100);
+        var s1 = await first.StopAsync();
+        File.Move(Log, Log + ".1");
+        Compress(Log + ".1", Log + ".2.gz");
+        Append(Log, 100, 150);
+        var second = new Tail(Log, s1);
+        await second.WaitForAsync(50);
+        var s2 = await second.StopAsync();
+        var archived = s2!["files"]!.AsArray().Single(e => (string?)e!["path"] == Log + ".2.gz")!;
+        Assert.Equal(FileIdentity.OfPath(Log + ".2.gz")!.Value.Inode, (ulong)archived["ino"]!);
+
+        File.Move(Log, Log + ".1");     // known, rotated while stopped
+        Append(Log, 150, 200);          // born while stopped …
+        File.Move(Log, Log + ".0");     // … and rotated away
+        Append(Log, 200, 220);
+        var born = FileIdentity.OfPath(Log + ".0")!.Value;
+        archived["ino"] = born.Inode;   // as if the archive's entry still named the number the new file got
+        archived["dev"] = born.Device;
+        await using var third = new Tail(Log, s2);
+        await third.WaitForAsync(70);
+        await Task.Delay(300);
+        AssertExactlyOnce(Expected(150, 220), third.Lines);
+    }
+
+    private static void Compress(string path, string archive)
+    {
+        using (var src = File.OpenRead(path))
+        using (var gz = new GZipStream(File.Create(archive), CompressionLevel.Fastest))
+            src.CopyTo(gz);
+        File.Delete(path);
+    }
+
+    [Fact]
     public async Task AFileDeletedWhileTailedIsNotACrash()
     {
         Append(Log, 0, 10);
