@@ -165,14 +165,13 @@ public static class ParseCommand
         for (var i = 0; i < block.Count; i++)
         {
             var (start, length, offset, problems) = block.Lines[i];
-            var bytes = block.Data.AsSpan(start, length);
-            if (problems == LineProblem.None && direct is not null && direct.TryWrite(bytes, offset, json))
+            if (problems == LineProblem.None && direct is not null && direct.TryWrite(block.Data.AsMemory(start, length), offset, json))
             {
                 json.Write("\n"u8);
                 block.Matched++;
                 continue;
             }
-            var text = LineSplitter.Decode(bytes, ref problems);
+            var text = LineSplitter.Decode(block.Data.AsSpan(start, length), ref problems);
             if (problems != LineProblem.None)
                 foreach (var p in LineProblems.Reasons(problems)) block.Reasons[p] = block.Reasons.GetValueOrDefault(p) + 1;
             // written and forgotten before the next line: one event serves the block

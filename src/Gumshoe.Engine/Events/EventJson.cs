@@ -130,13 +130,12 @@ public static class EventJson
         var pos = 0;
         var literals = raw.Literals;
         var fields = raw.Fields;
+        var source = e.Source;
         for (var i = 0; i < fields.Length; i++)
         {
             literals[i].CopyTo(span[pos..]);
             pos += literals[i].Length;
-            var value = e.Value(fields[i]);
-            value.CopyTo(span[pos..]);
-            pos += value.Length;
+            pos += e.CopyValue(fields[i], source, span[pos..]);
         }
         literals[^1].CopyTo(span[pos..]);
         output.Advance(pos + literals[^1].Length);

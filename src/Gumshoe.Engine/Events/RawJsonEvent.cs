@@ -10,11 +10,19 @@ namespace Gumshoe.Engine.Events;
 /// <see cref="EventJson.WriteUtf8(System.Buffers.IBufferWriter{byte}, RawJsonEvent)"/>. One instance serves one line
 /// at a time: <see cref="Clear"/> between lines keeps the buffers.
 /// </summary>
+/// <remarks>
+/// A string that is a slice of the line given to <see cref="Clear"/> and needs no escaping is kept as a range of it
+/// and copied once, into the output; other values are encoded into a buffer of their own.
+/// </remarks>
 public sealed class RawJsonEvent
 {
     private string[] _names = new string[32];
-    private int[] _ends = new int[32]; // value i is _bytes[_ends[i - 1].._ends[i]]
+    // value i: _bytes[_starts[i]..][.._lengths[i]], or for _starts[i] < 0 the source's [~_starts[i]..][.._lengths[i]] in quotes
+    private int[] _starts = new int[32];
+    private int[] _lengths = new int[32];
     private byte[] _bytes = new byte[2048];
+    private int _used;
+    private ReadOnlyMemory<byte> _source;
 
     /// <summary>Number of fields added since <see cref="Clear"/>.</summary>
     public int Count { get; private set; }
@@ -22,31 +30,44 @@ public sealed class RawJsonEvent
     /// <summary>The field names added, in order (the first <see cref="Count"/>).</summary>
     internal string[] Names => _names;
 
-    /// <summary>Total bytes of the values.</summary>
-    internal int ValueBytes => Count == 0 ? 0 : _ends[Count - 1];
-
-    /// <summary>The JSON text of field <paramref name="i"/>.</summary>
-    internal ReadOnlySpan<byte> Value(int i)
-    {
-        var start = i == 0 ? 0 : _ends[i - 1];
-        return _bytes.AsSpan(start, _ends[i] - start);
-    }
+    /// <summary>Total bytes of the values as JSON.</summary>
+    internal int ValueBytes { get; private set; }
 
     /// <summary>A hash of the names in order (by reference: names are mostly the same constant strings).</summary>
     internal int ShapeHash { get; private set; }
 
     /// <summary>
     /// Set by a caller whose strings have no <c>"</c> or <c>\</c> (a line without either, for one): they are then
-    /// copied without a search. <see cref="Clear"/> resets it.
+    /// taken without a search. <see cref="Clear"/> resets it.
     /// </summary>
     public bool NoEscapes { get; set; }
 
-    /// <summary>Forgets the fields, keeping the room.</summary>
-    public void Clear()
+    /// <summary>Forgets the fields, keeping the room; <paramref name="source"/> is the line the next strings are slices of.</summary>
+    public void Clear(ReadOnlyMemory<byte> source = default)
     {
-        Count = ShapeHash = 0;
+        Count = ShapeHash = ValueBytes = _used = 0;
         NoEscapes = false;
+        _source = source;
     }
+
+    /// <summary>Copies the JSON of field <paramref name="i"/> to <paramref name="destination"/>; returns the bytes written.</summary>
+    internal int CopyValue(int i, ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        var start = _starts[i];
+        var length = _lengths[i];
+        if (start >= 0)
+        {
+            _bytes.AsSpan(start, length).CopyTo(destination);
+            return length;
+        }
+        destination[0] = (byte)'"';
+        source.Slice(~start, length).CopyTo(destination[1..]);
+        destination[length + 1] = (byte)'"';
+        return length + 2;
+    }
+
+    /// <summary>The line the strings are slices of.</summary>
+    internal ReadOnlySpan<byte> Source => _source.Span;
 
     /// <summary>
     /// Adds a string field from printable ASCII bytes (0x20–0x7E; the caller checks): quoted, with <c>"</c> and
@@ -56,7 +77,12 @@ public sealed class RawJsonEvent
     public void AddString(string name, ReadOnlySpan<byte> ascii)
     {
         Debug.Assert(ascii.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) < 0);
-        var dest = Begin(name, ascii.Length * 2 + 2);
+        if (NoEscapes && !ascii.IsEmpty && _source.Span.Overlaps(ascii, out var offset))
+        {
+            Add(name, ~offset, ascii.Length, ascii.Length + 2);
+            return;
+        }
+        var dest = Room(ascii.Length * 2 + 2);
         var pos = 1;
         dest[0] = (byte)'"';
         while (!NoEscapes)
@@ -72,43 +98,52 @@ public sealed class RawJsonEvent
         ascii.CopyTo(dest[pos..]);
         pos += ascii.Length;
         dest[pos++] = (byte)'"';
-        End(pos);
+        AddOwn(name, pos);
     }
 
     /// <summary>Adds a field whose value is given as JSON text.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddJson(string name, ReadOnlySpan<byte> json)
     {
-        json.CopyTo(Begin(name, json.Length));
-        End(json.Length);
+        json.CopyTo(Room(json.Length));
+        AddOwn(name, json.Length);
     }
 
     /// <summary>Adds an integer field.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddLong(string name, long value)
     {
-        Utf8Formatter.TryFormat(value, Begin(name, 20), out var written);
-        End(written);
+        Utf8Formatter.TryFormat(value, Room(20), out var written);
+        AddOwn(name, written);
     }
 
-    // Room for a value of at most maxBytes after the last one; End records how many were used.
-    private Span<byte> Begin(string name, int maxBytes)
+    // Room for a value of at most maxBytes in the own buffer; AddOwn records how many were used.
+    private Span<byte> Room(int maxBytes)
     {
-        if (Count == _names.Length)
+        if (_used + maxBytes > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_used + maxBytes, _bytes.Length * 2));
+        return _bytes.AsSpan(_used, maxBytes);
+    }
+
+    private void AddOwn(string name, int written)
+    {
+        Add(name, _used, written, written);
+        _used += written;
+    }
+
+    private void Add(string name, int start, int length, int jsonBytes)
+    {
+        var i = Count;
+        if (i == _names.Length)
         {
-            Array.Resize(ref _names, Count * 2);
-            Array.Resize(ref _ends, Count * 2);
+            Array.Resize(ref _names, i * 2);
+            Array.Resize(ref _starts, i * 2);
+            Array.Resize(ref _lengths, i * 2);
         }
-        _names[Count] = name;
+        _names[i] = name;
+        _starts[i] = start;
+        _lengths[i] = length;
         ShapeHash = ShapeHash * 31 + RuntimeHelpers.GetHashCode(name);
-        var start = ValueBytes;
-        if (start + maxBytes > _bytes.Length) Array.Resize(ref _bytes, Math.Max(start + maxBytes, _bytes.Length * 2));
-        return _bytes.AsSpan(start, maxBytes);
-    }
-
-    private void End(int written)
-    {
-        _ends[Count] = ValueBytes + written;
-        Count++;
+        ValueBytes += jsonBytes;
+        Count = i + 1;
     }
 }

@@ -20,5 +20,5 @@ public interface IDirectJsonWriter
     /// Writes the event of a line that matches (without a newline) and returns true; returns false, having written
     /// nothing, for any line it does not handle — the caller then parses the line as usual.
     /// </summary>
-    bool TryWrite(ReadOnlySpan<byte> line, long offset, IBufferWriter<byte> output);
+    bool TryWrite(ReadOnlyMemory<byte> line, long offset, IBufferWriter<byte> output);
 }

@@ -38,11 +38,12 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryWrite(ReadOnlySpan<byte> line, long offset, IBufferWriter<byte> output)
+    public bool TryWrite(ReadOnlyMemory<byte> source, long offset, IBufferWriter<byte> output)
     {
+        var line = source.Span;
         if (line.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0) return false;
         var e = _event;
-        e.Clear();
+        e.Clear(source);
         e.NoEscapes = line.IndexOfAny((byte)'"', (byte)'\\') < 0;
         if (!Header(line, e, out var msgStart)) return false;
         var msg = line[msgStart..];
