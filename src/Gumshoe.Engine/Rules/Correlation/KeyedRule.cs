@@ -175,7 +175,8 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
         var horizon = now - Horizon.Ticks - Options.AllowedLateness.Ticks - (Options.Suppress?.Ticks ?? 0);
         List<GroupKeyValue>? expired = null;
         foreach (var (k, s) in _states)
-            if (s.Touched <= horizon && !Pinned(s) && k != keep) (expired ??= []).Add(k);
+            // a group holding suppressed events owes their count to its next alert: only the MaxKeys cap drops it
+            if (s.Touched <= horizon && s.Suppressed == 0 && !Pinned(s) && k != keep) (expired ??= []).Add(k);
         if (expired is not null)
         {
             foreach (var k in expired) _states.Remove(k);
@@ -194,6 +195,9 @@ public abstract class KeyedRule<TState> : IRule where TState : KeyState, new()
 
     public JsonNode Snapshot()
     {
+        // groups past their horizon matter to no future alert: a run killed more often than every 65,536 events would
+        // otherwise never sweep, and its snapshots (and restarts) would grow with every address ever seen
+        if (_sinceSweep > 0) Sweep(force: false, keep: default);
         var keys = new JsonArray();
         foreach (var (k, s) in _states)
         {

@@ -31,4 +31,20 @@ public sealed class SingleRuleTests
         Assert.Equal(["root-login source.ip=1.2.3.4 n=1 0..0", "root-login source.ip=1.2.3.4 n=1 60..60 suppressed=2",
             "root-login source.ip=5.6.7.8 n=1 30..30"], alerts.Select(Line));
     }
+
+    [Fact]
+    public void TheCountOfSuppressedRepeatsSurvivesSnapshotsLongAfterTheWindow()
+    {
+        // a snapshot drops groups past their horizon, but not one that owes its next alert a count
+        var rules = Compile(Rules + "\n    suppress: 60s\n");
+        var root = (double s) => Ev(s, "event.action=ssh_login", "user.name=root", "source.ip=1.2.3.4");
+        Assert.Single(Feed(rules, [root(0), root(10), root(20)]));
+        var restarted = Compile(Rules + "\n    suppress: 60s\n");
+        // an hour of other addresses passes before the snapshot
+        Feed(rules, Enumerable.Range(0, 100).Select(i => Ev(100 + i * 36, "event.action=ssh_login", "user.name=root", $"source.ip=10.0.0.{i}")));
+        restarted.Restore(rules.Snapshot());
+        var next = Assert.Single(Feed(restarted, [root(3700)]));
+        Assert.Equal("root-login source.ip=1.2.3.4 n=1 3700..3700 suppressed=2", Line(next));
+        Assert.True(restarted.Rules[0].ActiveKeys < 10, $"{restarted.Rules[0].ActiveKeys} groups kept");
+    }
 }

@@ -111,6 +111,21 @@ public sealed class ThresholdRuleTests
     }
 
     [Fact]
+    public void ASnapshotLeavesOutGroupsPastTheirWindowSoRestartsDoNotGrowWithEveryAddressSeen()
+    {
+        var rule = Rule();
+        // 1,000 addresses once each over an hour of event time: only the last minute's can still count
+        Assert.Empty(Feed(rule, Enumerable.Range(0, 1000).Select(i => Fail($"10.0.{i / 250}.{i % 250}", i * 3.6))));
+        var keys = rule.Snapshot()["keys"]!.AsArray();
+        Assert.InRange(keys.Count, 16, 40);
+        var restored = Rule();
+        restored.Restore(rule.Snapshot());
+        var last = $"10.0.{999 / 250}.{999 % 250}";
+        var a = Assert.Single(Feed(restored, new double[] { 1, 2, 3, 4 }.Select(s => Fail(last, 999 * 3.6 + s))));
+        Assert.Equal(T0.AddSeconds(999 * 3.6), a.FirstSeen);
+    }
+
+    [Fact]
     public void EventsWithoutTheGroupFieldAreIgnored()
     {
         var e = new Event { Timestamp = T0 };
