@@ -8,7 +8,8 @@ namespace Gumshoe.Engine.Events;
 /// An event as dotted field names with values already encoded as JSON (UTF-8), for a parser's fast path that writes
 /// events straight from a line's bytes without an <see cref="Event"/>; written by
 /// <see cref="EventJson.WriteUtf8(System.Buffers.IBufferWriter{byte}, RawJsonEvent)"/>. One instance serves one line
-/// at a time: <see cref="Clear"/> between lines keeps the buffers.
+/// at a time: <see cref="Clear"/> between lines keeps the buffers. A name is added at most once per event (an
+/// <see cref="Event"/> would keep the last value; this writes what it is given).
 /// </summary>
 /// <remarks>
 /// A string that is a slice of the line given to <see cref="Clear"/> and needs no escaping is kept as a range of it
@@ -133,6 +134,7 @@ public sealed class RawJsonEvent
     private void Add(string name, int start, int length, int jsonBytes)
     {
         var i = Count;
+        Debug.Assert(Array.IndexOf(_names, name, 0, i) < 0, $"{name} added twice");
         if (i == _names.Length)
         {
             Array.Resize(ref _names, i * 2);

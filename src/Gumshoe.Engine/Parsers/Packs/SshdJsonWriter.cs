@@ -9,7 +9,7 @@ namespace Gumshoe.Engine.Parsers.Packs;
 
 /// <summary>
 /// The sshd pack's direct JSON writer: the event of a common sshd line written from the line's bytes, without
-/// decoding it, without an <see cref="Event"/> and without allocating.
+/// decoding it, without an <see cref="Event"/> and without allocating (but for an IPv6 address).
 /// </summary>
 /// <remarks>
 /// It takes printable-ASCII lines (so a byte is a char and nothing but <c>"</c> and <c>\</c> needs escaping) with a
@@ -27,7 +27,8 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     // Consecutive lines mostly share their stamp: its bytes (with the space after it) and its JSON are kept.
     private readonly byte[] _stampKey = new byte[64];
     private int _stampKeyLength;
-    private byte[] _stampJson = [];
+    private readonly byte[] _stampJson = new byte[64];
+    private int _stampJsonLength;
 
     public SshdJsonWriter(ParseContext context, string? filePath)
     {
@@ -93,7 +94,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         if (!program.StartsWith("sshd"u8)) return false;
         msgStart = pos + colon + 1;
         if (msgStart < s.Length && s[msgStart] == ' ') msgStart++;
-        e.AddJson(Ecs.Timestamp, _stampJson);
+        e.AddJson(Ecs.Timestamp, _stampJson.AsSpan(0, _stampJsonLength));
         e.AddString(Ecs.HostName, host);
         e.AddString(Ecs.ProcessName, program);
         if (pid >= 0) e.AddLong(Ecs.ProcessPid, pid);
@@ -109,7 +110,9 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         if (!SyslogHeader.TryBsdStamp(chars, _context, out var ts, out var end)) return false;
         _scratch.ResetWrittenCount();
         EventJson.WriteValueUtf8(_scratch, FieldValue.Timestamp(ts));
-        _stampJson = _scratch.WrittenSpan.ToArray();
+        if (_scratch.WrittenCount > _stampJson.Length) return false;
+        _scratch.WrittenSpan.CopyTo(_stampJson);
+        _stampJsonLength = _scratch.WrittenCount;
         s[..end].CopyTo(_stampKey);
         _stampKeyLength = end;
         return true;
