@@ -2,6 +2,7 @@
 # Benchmarks (not tests): whole-process timings and peak RSS of the hot paths against grep and SEC on a generated
 # 1,000,000-line sshd log, and the soak test's long setting. Figures go to docs/benchmarks.md by hand.
 #   bash scripts/bench.sh [parse|replay|soak|latency|all]   (default: parse replay)
+#   BEFORE=path/to/other/gumshoe bash scripts/bench.sh parse   also times another build's parse in the same run
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -18,15 +19,18 @@ fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "log: $log ($(wc -c <"$log") bytes, $(wc -l <"$log") lines)"
 
-best() {  # best of 3: "seconds maxrss_kb"; stdout to $sink (default /dev/null)
+best() {  # best of 3 by wall time: "seconds maxrss_kb cpu_seconds" (user+sys); stdout to $sink (default /dev/null)
   local b=""
   for _ in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >"${sink:-/dev/null}" 2>"$out/stderr.txt" || { cat "$out/stderr.txt" >&2; return 1; }
-    local t; t=$(cat "$out/time.txt")
+    /usr/bin/time -f "%e %M %U %S" -o "$out/time.txt" "$@" >"${sink:-/dev/null}" 2>"$out/stderr.txt" || { cat "$out/stderr.txt" >&2; return 1; }
+    local t; t=$(awk '{printf "%s %s %.2f", $1, $2, $3 + $4}' "$out/time.txt")
     if [ -z "$b" ] || awk -v a="${t%% *}" -v c="${b%% *}" 'BEGIN{exit !(a<c)}'; then b="$t"; fi
   done
   echo "$b"
 }
+
+fmt() { awk '{printf "%s s  %s KB  cpu %s s", $1, $2, $3}' <<<"$1"; }  # a best() result
+ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN{printf "%.1f", a/b}'; }  # wall time of $1 over $2
 
 for w in ${what[*]}; do
   case "$w" in parse|replay|soak|latency|all) ;; *) echo "unknown benchmark $w" >&2; exit 2 ;; esac
@@ -37,17 +41,23 @@ for w in ${what[*]}; do
     parse|replay|all)
       # to a file: GNU grep stops at the first match when its output is /dev/null
       g=$(sink="$out/grep-count.txt" best grep -cE 'sshd\[[0-9]+\]: (Failed password|Invalid user)' "$log")
-      echo "grep -cE                      ${g% *} s  ${g#* } KB"
+      echo "grep -cE                      $(fmt "$g")"
       ;;&
     parse|all)
       p=$(best ./gumshoe parse --parser sshd "$log")
-      echo "gumshoe parse --parser sshd   ${p% *} s  ${p#* } KB   ratio $(awk -v a="${p% *}" -v b="${g% *}" 'BEGIN{printf "%.1f", a/b}')x grep"
+      echo "gumshoe parse --parser sshd   $(fmt "$p")   ratio $(ratio "$p" "$g")x grep"
+      p=$(best "$root/.build/cli/gumshoe" parse --parser sshd "$log")
+      echo "  same, without the launcher  $(fmt "$p")   ratio $(ratio "$p" "$g")x grep"
+      if [ -n "${BEFORE:-}" ]; then  # another build to compare in the same run, e.g. BEFORE=/tmp/main/.build/cli/gumshoe
+        p=$(best "$BEFORE" parse --parser sshd "$log")
+        echo "  same, $BEFORE   $(fmt "$p")   ratio $(ratio "$p" "$g")x grep"
+      fi
       ;;&
     replay|all)
       r=$(best ./gumshoe replay -c examples/ssh-bruteforce.yml "$log" --alerts-out "$out/alerts.jsonl")
-      echo "gumshoe replay ssh-bruteforce ${r% *} s  ${r#* } KB   ratio $(awk -v a="${r% *}" -v b="${g% *}" 'BEGIN{printf "%.1f", a/b}')x grep   alerts $(wc -l <"$out/alerts.jsonl")"
+      echo "gumshoe replay ssh-bruteforce $(fmt "$r")   ratio $(ratio "$r" "$g")x grep   alerts $(wc -l <"$out/alerts.jsonl")"
       n=$(best ./gumshoe replay -c examples/ssh-bruteforce.yml "$log" --alerts-out "$out/alerts-no-prefilter.jsonl" --no-prefilter)
-      echo "  same, --no-prefilter        ${n% *} s  ${n#* } KB   ratio $(awk -v a="${n% *}" -v b="${g% *}" 'BEGIN{printf "%.1f", a/b}')x grep   alerts identical: $(cmp -s "$out/alerts.jsonl" "$out/alerts-no-prefilter.jsonl" && echo yes || echo NO)"
+      echo "  same, --no-prefilter        $(fmt "$n")   ratio $(ratio "$n" "$g")x grep   alerts identical: $(cmp -s "$out/alerts.jsonl" "$out/alerts-no-prefilter.jsonl" && echo yes || echo NO)"
       if ! command -v sec >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sec >/dev/null; fi
       cat >"$out/sec.conf" <<'SEC'
 type=SingleWithThreshold
@@ -59,7 +69,7 @@ window=60
 thresh=5
 SEC
       s=$(best sec --conf="$out/sec.conf" --input="$log" --notail --intevents --nologfile)
-      echo "SEC SingleWithThreshold       ${s% *} s  ${s#* } KB   gumshoe is $(awk -v a="${s% *}" -v b="${r% *}" 'BEGIN{printf "%.1f", a/b}')x faster"
+      echo "SEC SingleWithThreshold       $(fmt "$s")   gumshoe is $(ratio "$s" "$r")x faster"
       ;;
     soak)
       dotnet run --project tools/Gumshoe.Soak -c Release -- --lines 1000000 --kills 100 --rate 2000 --work "$out/soak"
@@ -71,3 +81,4 @@ SEC
       ;;
   esac
 done
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
 using Gumshoe.Engine.Events;
@@ -13,25 +12,45 @@ namespace Gumshoe.Cli.Commands;
 /// count summary on stderr (like fail2ban-regex). No config needed.
 /// </summary>
 /// <remarks>
-/// Lines are cut into blocks; blocks are parsed and serialised on all cores (a parser instance per thread) and
-/// written in their original order.
+/// The reading thread cuts the input into blocks of whole lines (raw bytes, split as every input splits them);
+/// blocks are parsed and serialised on all cores and written in their input order, a few blocks in flight at most.
+/// A parser with a direct JSON writer (<see cref="IDirectJsonParser"/>) writes its common lines straight from their
+/// bytes; every other line is decoded, parsed into an <see cref="Event"/> and written as such — the same bytes.
+/// Year-less stamps are resolved against the file's last-write time, not against earlier lines, so a block needs
+/// nothing from the blocks before it.
 /// </remarks>
 public static class ParseCommand
 {
-    private const int BlockLines = 1024;
+    private const int BlockBytes = 512 << 10;
 
-    private sealed record Block(List<(string Text, long Offset, LineProblem Problems)> Lines);
-
-    /// <summary>What one block gave; reused once written (a block's JSON buffer would otherwise be a new large object each time).</summary>
-    private sealed class BlockResult
+    /// <summary>A block of whole lines as read, and what parsing them gave; reused once written.</summary>
+    private sealed class Block
     {
-        public readonly ArrayBufferWriter<byte> Json = new(1 << 20);
+        public byte[] Data = new byte[BlockBytes];
+        public int Length;
+        public (int Start, int Length, long Offset, LineProblem Problems)[] Lines = new (int, int, long, LineProblem)[BlockBytes / 64];
+        public int Count;
+
+        // about five bytes of JSON per byte of an sshd line: room up front rather than doubling from small
+        public readonly ArrayBufferWriter<byte> Json = new(BlockBytes * 6);
         public long Matched, Unmatched, Failed, Dropped;
         public readonly Dictionary<string, long> Reasons = [];
         public readonly List<string> UnmatchedLines = [];
 
+        public bool Fits(int bytes) => Count < Lines.Length && Length + bytes <= Data.Length;
+
+        public void Add(ReadOnlySpan<byte> line, long offset, LineProblem problems)
+        {
+            if (Count == Lines.Length) Array.Resize(ref Lines, Lines.Length * 2);
+            if (Length + line.Length > Data.Length) Array.Resize(ref Data, Length + line.Length); // a line longer than a block
+            line.CopyTo(Data.AsSpan(Length));
+            Lines[Count++] = (Length, line.Length, offset, problems);
+            Length += line.Length;
+        }
+
         public void Reset()
         {
+            Length = Count = 0;
             Json.ResetWrittenCount();
             Matched = Unmatched = Failed = Dropped = 0;
             Reasons.Clear();
@@ -39,100 +58,142 @@ public static class ParseCommand
         }
     }
 
-    private static readonly ConcurrentBag<BlockResult> FreeResults = [];
-
     public static Command Create()
     {
         var parserOpt = new Option<string>("--parser", "-p") { Description = "Parser or pack name (sshd, syslog, …)", Required = true };
         var files = new Argument<string[]>("files") { Description = "Log files (- for stdin, .gz allowed)", Arity = ArgumentArity.OneOrMore };
         var unmatched = new Option<bool>("--unmatched") { Description = "Also print unmatched lines to stderr" };
-        var cmd = new Command("parse", "Parse log files and print the events as JSON lines") { parserOpt, files, unmatched };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (default: one per core)", Hidden = true };
+        var noDirect = new Option<bool>("--no-direct") { Description = "Parse every line into an event, without the parser's direct JSON writer (for comparisons)", Hidden = true };
+        var cmd = new Command("parse", "Parse log files and print the events as JSON lines") { parserOpt, files, unmatched, threads, noDirect };
         cmd.SetAction(r =>
         {
             var name = r.GetValue(parserOpt)!;
             var first = ParserLookup.Find(r, name);
             var parsers = new ThreadLocal<IParser>(() => ParserLookup.Find(r, name));
-            var showUnmatched = r.GetValue(unmatched);
+            var options = new Options(r.GetValue(unmatched), !r.GetValue(noDirect));
+            var workers = r.GetValue(threads) is > 0 and var t ? t : Environment.ProcessorCount;
             var sw = Stopwatch.StartNew();
-            long lines = 0, matched = 0, unmatchedCount = 0, failed = 0, dropped = 0;
-            var reasons = new Dictionary<string, long>();
+            var totals = new Totals();
             using var stdout = Console.OpenStandardOutput();
+            var run = new Run(stdout, totals, workers);
             foreach (var file in r.GetValue(files)!)
             {
                 var reader = new LogFileReader(file);
                 var lastWrite = reader.LastWrite;
                 var context = new ParseContext { TimeZone = TimeZoneInfo.Local, Years = new YearInference { Reference = () => lastWrite } };
                 var path = file == "-" ? null : Path.GetFullPath(file);
-                // no chunk buffering: memory stays at a few blocks per core
-                var results = Partitioner.Create(Blocks(reader), EnumerablePartitionerOptions.NoBuffering)
-                    .AsParallel().AsOrdered().WithDegreeOfParallelism(Environment.ProcessorCount)
-                    .WithMergeOptions(ParallelMergeOptions.NotBuffered)
-                    .Select(block => Process(block, parsers.Value ?? first, context, path, lastWrite, showUnmatched));
-                foreach (var res in results)
-                {
-                    stdout.Write(res.Json.WrittenSpan);
-                    lines += res.Matched + res.Unmatched + res.Failed + res.Dropped;
-                    matched += res.Matched;
-                    unmatchedCount += res.Unmatched;
-                    failed += res.Failed;
-                    dropped += res.Dropped;
-                    foreach (var (k, v) in res.Reasons) reasons[k] = reasons.GetValueOrDefault(k) + v;
-                    foreach (var u in res.UnmatchedLines) Console.Error.WriteLine(u);
-                    res.Reset();
-                    FreeResults.Add(res);
-                }
+                run.File(reader, block => Process(block, parsers.Value ?? first, context, path, lastWrite, options));
             }
             stdout.Flush();
-            var extra = reasons.Count == 0 ? "" : " (" + string.Join(", ", reasons.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}: {kv.Value}")) + ")";
-            Console.Error.WriteLine($"lines: {lines}, matched: {matched}, unmatched: {unmatchedCount}, failed: {failed}, dropped: {dropped}{extra}; {sw.Elapsed.TotalSeconds:F2}s");
+            var extra = totals.Reasons.Count == 0 ? "" : " (" + string.Join(", ", totals.Reasons.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}: {kv.Value}")) + ")";
+            Console.Error.WriteLine($"lines: {totals.Lines}, matched: {totals.Matched}, unmatched: {totals.Unmatched}, failed: {totals.Failed}, dropped: {totals.Dropped}{extra}; {sw.Elapsed.TotalSeconds:F2}s");
             return 0;
         });
         return cmd;
     }
 
-    private static IEnumerable<Block> Blocks(LogFileReader reader)
+    private sealed record Options(bool KeepUnmatched, bool Direct);
+
+    private sealed class Totals
     {
-        var block = new List<(string, long, LineProblem)>(BlockLines);
-        foreach (var (text, offset, _, problems) in reader.Lines())
-        {
-            block.Add((text, offset, problems));
-            if (block.Count == BlockLines)
-            {
-                yield return new Block(block);
-                block = new List<(string, long, LineProblem)>(BlockLines);
-            }
-        }
-        if (block.Count > 0) yield return new Block(block);
+        public long Lines, Matched, Unmatched, Failed, Dropped;
+        public readonly Dictionary<string, long> Reasons = [];
     }
 
-    private static BlockResult Process(Block block, IParser parser, ParseContext context, string? path, DateTimeOffset fallback, bool keepUnmatched)
+    /// <summary>The blocks in flight, in input order, and the free ones: at most two per worker exist.</summary>
+    private sealed class Run(Stream output, Totals totals, int workers)
     {
-        var res = FreeResults.TryTake(out var free) ? free : new BlockResult();
-        var e = new Event();
-        foreach (var (text, offset, problems) in block.Lines)
+        private readonly Queue<(Block Block, Task Task)> _inFlight = new();
+        private readonly Stack<Block> _free = new();
+        private readonly int _maxInFlight = Math.Max(2, workers * 2);
+        private readonly SemaphoreSlim _slots = new(workers, workers);
+
+        public void File(LogFileReader reader, Action<Block> process)
         {
+            var current = Rent();
+            foreach (var _ in reader.FeedLines((bytes, offset, _, problems) =>
+            {
+                if (!current.Fits(bytes.Length) && current.Count > 0)
+                {
+                    Submit(current, process);
+                    current = Rent();
+                }
+                current.Add(bytes, offset, problems);
+            })) { }
+            if (current.Count > 0) Submit(current, process);
+            else _free.Push(current);
+            while (_inFlight.Count > 0) WriteOldest();
+        }
+
+        private Block Rent() => _free.TryPop(out var b) ? b : new Block();
+
+        private void Submit(Block block, Action<Block> process)
+        {
+            // a worker slot, not a pool thread per block: the pool may hold more threads than cores
+            _inFlight.Enqueue((block, Task.Run(() =>
+            {
+                _slots.Wait();
+                try { process(block); }
+                finally { _slots.Release(); }
+            })));
+            while (_inFlight.Count >= _maxInFlight) WriteOldest();
+        }
+
+        private void WriteOldest()
+        {
+            var (block, task) = _inFlight.Dequeue();
+            task.GetAwaiter().GetResult();
+            output.Write(block.Json.WrittenSpan);
+            totals.Lines += block.Count;
+            totals.Matched += block.Matched;
+            totals.Unmatched += block.Unmatched;
+            totals.Failed += block.Failed;
+            totals.Dropped += block.Dropped;
+            foreach (var (k, v) in block.Reasons) totals.Reasons[k] = totals.Reasons.GetValueOrDefault(k) + v;
+            foreach (var u in block.UnmatchedLines) Console.Error.WriteLine(u);
+            block.Reset();
+            _free.Push(block);
+        }
+    }
+
+    private static void Process(Block block, IParser parser, ParseContext context, string? path, DateTimeOffset fallback, Options options)
+    {
+        var direct = options.Direct && parser is IDirectJsonParser d ? d.CreateDirectWriter(context, path) : null;
+        var json = block.Json;
+        Event? e = null;
+        for (var i = 0; i < block.Count; i++)
+        {
+            var (start, length, offset, problems) = block.Lines[i];
+            if (problems == LineProblem.None && direct is not null && direct.TryWrite(block.Data.AsMemory(start, length), offset, json))
+            {
+                json.Write("\n"u8);
+                block.Matched++;
+                continue;
+            }
+            var text = LineSplitter.Decode(block.Data.AsSpan(start, length), ref problems);
             if (problems != LineProblem.None)
-                foreach (var p in LineProblems.Reasons(problems)) res.Reasons[p] = res.Reasons.GetValueOrDefault(p) + 1;
+                foreach (var p in LineProblems.Reasons(problems)) block.Reasons[p] = block.Reasons.GetValueOrDefault(p) + 1;
             // written and forgotten before the next line: one event serves the block
+            e ??= new Event();
             e.Reset();
             (e.Original, e.FilePath, e.Offset, e.Input, e.Timestamp) = (text, path, offset, "parse", fallback);
             var outcome = parser.Parse(text, e, context);
             switch (outcome.Status)
             {
                 case ParseStatus.Matched:
-                    res.Matched++;
-                    EventJson.WriteUtf8(res.Json, e);
-                    res.Json.Write("\n"u8);
+                    block.Matched++;
+                    EventJson.WriteUtf8(json, e);
+                    json.Write("\n"u8);
                     break;
                 case ParseStatus.Unmatched:
-                    res.Unmatched++;
-                    if (keepUnmatched) res.UnmatchedLines.Add($"unmatched {path}:{offset}: {text}");
+                    block.Unmatched++;
+                    if (options.KeepUnmatched) block.UnmatchedLines.Add($"unmatched {path}:{offset}: {text}");
                     break;
-                case ParseStatus.Failed: res.Failed++; break;
-                case ParseStatus.Dropped: res.Dropped++; break;
+                case ParseStatus.Failed: block.Failed++; break;
+                case ParseStatus.Dropped: block.Dropped++; break;
             }
-            if (outcome.Reason is { } reason && outcome.Status != ParseStatus.Matched) res.Reasons[reason] = res.Reasons.GetValueOrDefault(reason) + 1;
+            if (outcome.Reason is { } reason && outcome.Status != ParseStatus.Matched) block.Reasons[reason] = block.Reasons.GetValueOrDefault(reason) + 1;
         }
-        return res;
     }
 }

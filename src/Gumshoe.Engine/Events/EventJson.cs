@@ -12,7 +12,9 @@ namespace Gumshoe.Engine.Events;
 /// <summary>Writes events as JSON objects with nested ECS objects, and reads JSON back into events.</summary>
 public static class EventJson
 {
-    [ThreadStatic] private static (FieldPath Path, FieldValue Value)[]? _scratch;
+    // an event's fields as two parallel arrays (the paths alone are a shape's key)
+    [ThreadStatic] private static FieldPath[]? _scratchPaths;
+    [ThreadStatic] private static FieldValue[]? _scratch;
     private static readonly ConcurrentDictionary<string, FieldPath> Paths = new(StringComparer.Ordinal);
     private const int MaxCachedPaths = 20_000;
 
@@ -52,17 +54,17 @@ public static class EventJson
         var n = Collect(e);
         var fields = _scratch!;
         w.WriteStartObject();
-        foreach (var step in ShapeOf(fields.AsSpan(0, n)).Plan)
+        foreach (var step in ShapeOf(_scratchPaths.AsSpan(0, n)).Plan)
         {
             switch (step.Kind)
             {
                 case StepKind.Value:
                     w.WritePropertyName(step.Name);
-                    WriteValue(w, fields[step.Field].Value);
+                    WriteValue(w, fields[step.Field]);
                     break;
                 case StepKind.FlatValue:
                     w.WritePropertyName(step.FlatName!);
-                    WriteValue(w, fields[step.Field].Value);
+                    WriteValue(w, fields[step.Field]);
                     break;
                 case StepKind.StartObject:
                     w.WritePropertyName(step.Name);
@@ -81,13 +83,15 @@ public static class EventJson
     private static int Collect(Event e)
     {
         e.Expand();
-        var fields = _scratch ??= new (FieldPath, FieldValue)[64];
+        var paths = _scratchPaths ??= new FieldPath[64];
+        var fields = _scratch ??= new FieldValue[64];
         var n = 0;
-        Add(ref fields, ref n, Ecs.Timestamp, FieldValue.Timestamp(e.Timestamp));
-        foreach (var kv in e.Stored) Add(ref fields, ref n, kv.Key, kv.Value);
-        if (e.FilePath is not null) Add(ref fields, ref n, Ecs.LogFilePath, FieldValue.String(e.FilePath));
-        if (e.Offset >= 0) Add(ref fields, ref n, Ecs.LogOffset, FieldValue.Long(e.Offset));
-        if (e.Original is not null) Add(ref fields, ref n, Ecs.EventOriginal, FieldValue.String(e.Original));
+        Add(ref paths, ref fields, ref n, Ecs.Timestamp, FieldValue.Timestamp(e.Timestamp));
+        foreach (var kv in e.Stored) Add(ref paths, ref fields, ref n, kv.Key, kv.Value);
+        if (e.FilePath is not null) Add(ref paths, ref fields, ref n, Ecs.LogFilePath, FieldValue.String(e.FilePath));
+        if (e.Offset >= 0) Add(ref paths, ref fields, ref n, Ecs.LogOffset, FieldValue.Long(e.Offset));
+        if (e.Original is not null) Add(ref paths, ref fields, ref n, Ecs.EventOriginal, FieldValue.String(e.Original));
+        _scratchPaths = paths;
         _scratch = fields;
         return n;
     }
@@ -102,22 +106,73 @@ public static class EventJson
     {
         var n = Collect(e);
         var fields = _scratch!;
-        var shape = ShapeOf(fields.AsSpan(0, n));
+        var shape = ShapeOf(_scratchPaths.AsSpan(0, n));
         var raw = shape.Raw ??= RawPlan.Of(shape.Plan);
         for (var i = 0; i < raw.Fields.Length; i++)
         {
             output.Write(raw.Literals[i]);
-            WriteValueUtf8(output, fields[raw.Fields[i]].Value);
+            WriteValueUtf8(output, fields[raw.Fields[i]]);
         }
         output.Write(raw.Literals[^1]);
         fields.AsSpan(0, n).Clear();
     }
+
+    /// <summary>
+    /// Writes an event given as fields whose values are already JSON, byte for byte as
+    /// <see cref="WriteUtf8(IBufferWriter{byte}, Event)"/> writes the event with the same fields and values: the same
+    /// shapes, nesting and order, one copy of each value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WriteUtf8(IBufferWriter<byte> output, RawJsonEvent e)
+    {
+        var raw = RawPlanOf(e);
+        var span = output.GetSpan(raw.LiteralBytes + e.ValueBytes);
+        var pos = 0;
+        var literals = raw.Literals;
+        var fields = raw.Fields;
+        var source = e.Source;
+        for (var i = 0; i < fields.Length; i++)
+        {
+            literals[i].CopyTo(span[pos..]);
+            pos += literals[i].Length;
+            pos += e.CopyValue(fields[i], source, span[pos..]);
+        }
+        literals[^1].CopyTo(span[pos..]);
+        output.Advance(pos + literals[^1].Length);
+    }
+
+    // The plans of raw events by their names (by reference, in order): no path lookups or shape hashing per event.
+    [ThreadStatic] private static Dictionary<int, (string[] Names, RawPlan Plan)>? _rawPlans;
+
+    private static RawPlan RawPlanOf(RawJsonEvent e)
+    {
+        var n = e.Count;
+        var names = e.Names;
+        var plans = _rawPlans ??= [];
+        if (plans.TryGetValue(e.ShapeHash, out var known) && known.Names.Length == n)
+        {
+            var same = true;
+            for (var i = 0; i < n && same; i++) same = ReferenceEquals(known.Names[i], names[i]);
+            if (same) return known.Plan;
+        }
+        var paths = new FieldPath[n];
+        for (var i = 0; i < n; i++) paths[i] = PathOf(names[i]);
+        var shape = ShapeOf(paths);
+        var plan = shape.Raw ??= RawPlan.Of(shape.Plan);
+        if (plans.Count >= MaxCachedShapes) plans.Clear();
+        plans[e.ShapeHash] = (names[..n], plan);
+        return plan;
+    }
+
+    /// <summary>A value as <see cref="WriteUtf8(IBufferWriter{byte}, Event)"/> writes it (UTF-8 JSON), into <paramref name="output"/>.</summary>
+    public static void WriteValueUtf8(ArrayBufferWriter<byte> output, FieldValue value) => WriteValueUtf8((IBufferWriter<byte>)output, value);
 
     /// <summary>A shape's plan as UTF-8: <see cref="Literals"/> (one more than values) around the values of <see cref="Fields"/>.</summary>
     private sealed class RawPlan(byte[][] literals, int[] fields)
     {
         public readonly byte[][] Literals = literals;
         public readonly int[] Fields = fields;
+        public readonly int LiteralBytes = literals.Sum(l => l.Length);
 
         public static RawPlan Of(Step[] plan)
         {
@@ -254,10 +309,15 @@ public static class EventJson
         public RawPlan? Raw;
     }
 
-    private static void Add(ref (FieldPath, FieldValue)[] fields, ref int n, string name, FieldValue value)
+    private static void Add(ref FieldPath[] paths, ref FieldValue[] fields, ref int n, string name, FieldValue value)
     {
-        if (n == fields.Length) Array.Resize(ref fields, n * 2);
-        fields[n++] = (CachedPathOf(name), value);
+        if (n == fields.Length)
+        {
+            Array.Resize(ref paths, n * 2);
+            Array.Resize(ref fields, n * 2);
+        }
+        paths[n] = CachedPathOf(name);
+        fields[n++] = value;
     }
 
     // Field names are mostly the same string instances (the Ecs constants): a small table by reference comes first.
@@ -271,20 +331,20 @@ public static class EventJson
         return path;
     }
 
-    private static Shape ShapeOf(ReadOnlySpan<(FieldPath Path, FieldValue Value)> fields)
+    private static Shape ShapeOf(ReadOnlySpan<FieldPath> fields)
     {
         var hash = fields.Length;
-        foreach (var f in fields) hash = HashCode.Combine(hash, RuntimeHelpers.GetHashCode(f.Path));
+        foreach (var f in fields) hash = HashCode.Combine(hash, RuntimeHelpers.GetHashCode(f));
         var shapes = _shapes ??= new Dictionary<int, Shape>();
         if (shapes.TryGetValue(hash, out var known) && known.Paths.Length == fields.Length)
         {
             var same = true;
-            for (var i = 0; i < fields.Length && same; i++) same = ReferenceEquals(known.Paths[i], fields[i].Path);
+            for (var i = 0; i < fields.Length && same; i++) same = ReferenceEquals(known.Paths[i], fields[i]);
             if (same) return known;
         }
         if (shapes.Count >= MaxCachedShapes) shapes.Clear(); // shapes of JSON inputs are unbounded
         var paths = new FieldPath[fields.Length];
-        for (var i = 0; i < fields.Length; i++) paths[i] = fields[i].Path;
+        fields.CopyTo(paths);
         var order = new int[fields.Length];
         for (var i = 0; i < order.Length; i++) order[i] = i;
         // names are unique within an event, so the order is fully determined

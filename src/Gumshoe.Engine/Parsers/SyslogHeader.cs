@@ -145,7 +145,7 @@ public readonly record struct SyslogHeader(DateTimeOffset Timestamp, string Host
         return t > 0 && stamp[t..].IndexOfAny('+', '-') > 0;
     }
 
-    private static bool TryBsdStamp(ReadOnlySpan<char> s, ParseContext context, out DateTimeOffset ts, out int pos)
+    internal static bool TryBsdStamp(ReadOnlySpan<char> s, ParseContext context, out DateTimeOffset ts, out int pos)
     {
         ts = default;
         pos = 0;

@@ -14,7 +14,7 @@ namespace Gumshoe.Engine.Parsers.Packs;
 /// few span comparisons. Only the syslog header is parsed up front; the message is classified the first time a rule
 /// or writer reads a field other than the header's (lazy extraction).
 /// </remarks>
-public sealed class SshdParser(string name = "sshd") : IPrefilteringParser
+public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDirectJsonParser
 {
     public string Name { get; } = name;
 
@@ -83,6 +83,9 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser
         }
         return new SyslogLinePrefilter("sshd", literals);
     }
+
+    /// <inheritdoc/>
+    public IDirectJsonWriter CreateDirectWriter(ParseContext context, string? filePath) => new SshdJsonWriter(context, filePath);
 
     public ParseOutcome Parse(string line, Event e, ParseContext context)
     {
