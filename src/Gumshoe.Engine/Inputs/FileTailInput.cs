@@ -299,7 +299,11 @@ public sealed class FileTailInput : IInput
                 }
                 if (f.KnownEnd < 0 || f.Acked < f.KnownEnd)
                 {
-                    run.Logger.LogWarning("input {Input}: {Path} (inode {Inode}) is gone before it was read to its end (byte {Offset})", input.Name, f.Path, f.Inode, f.Acked);
+                    // a file still being drained at the stop has no known end: whatever it held past this byte, if anything, is lost
+                    if (f.KnownEnd < 0)
+                        run.Logger.LogWarning("input {Input}: {Path} (inode {Inode}) is gone; it was read up to byte {Offset}, its end was not seen", input.Name, f.Path, f.Inode, f.Acked);
+                    else
+                        run.Logger.LogWarning("input {Input}: {Path} (inode {Inode}) is gone before it was read to its end (byte {Offset} of {End})", input.Name, f.Path, f.Inode, f.Acked, f.KnownEnd);
                     run.Metrics.Counter("gumshoe_input_errors_total", "input", input.Name, "reason", "file_gone").Add();
                 }
                 Forget(f);
