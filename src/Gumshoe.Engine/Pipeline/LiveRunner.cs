@@ -108,11 +108,13 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         var healthy = metrics.Gauge("gumshoe_checkpoint_healthy");
         healthy.Set(1);
         var sinceCommit = Stopwatch.StartNew();
+        var lastCommitCost = TimeSpan.Zero;
         var sinceProfiles = Stopwatch.StartNew();
         var dirty = false;
 
         async Task<bool> TryCommit(CancellationToken ct, bool initial = false)
         {
+            var cost = Stopwatch.StartNew();
             try
             {
                 // positions may only move past events the stream has acknowledged
@@ -149,6 +151,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 healthy.Set(1);
                 dirty = false;
                 sinceCommit.Restart();
+                lastCommitCost = cost.Elapsed;
                 return true;
             }
             catch (OperationCanceledException) when (options.Forward is not null || options.Participants.Count > 0)
@@ -209,8 +212,11 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         var lag = TimeSpan.Zero;
         var turn = Stopwatch.StartNew();
         var sinceClock = Stopwatch.StartNew();
-        // actions wait for the commit that holds their alert: commit soon rather than on the next full interval
-        var actionCommit = TimeSpan.FromMilliseconds(Math.Min(50, options.CheckpointInterval.TotalMilliseconds));
+        // Actions wait for the commit that holds their alert: commit as soon as one is waiting, but space commits by
+        // four times what the last one cost (a big rule state costs more to write), so a stream of alerts spends at
+        // most a fifth of the time committing.
+        TimeSpan ActionCommitSpacing() =>
+            TimeSpan.FromTicks(Math.Min(Math.Max(lastCommitCost.Ticks * 4, TimeSpan.TicksPerMillisecond), options.CheckpointInterval.Ticks));
         try
         {
             while (!stop.IsCancellationRequested)
@@ -221,7 +227,7 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                     if (!await TryCommit(stop)) { await Task.Delay(1000, stop); continue; }
                 }
                 if (Interlocked.Exchange(ref _reloadRequested, 0) == 1) { Reload(pipeline, journal); dirty = true; }
-                if ((journal.NeedsCommit || ParticipantsPending()) && sinceCommit.Elapsed >= actionCommit) { await TryCommit(stop); continue; }
+                if ((journal.NeedsCommit || ParticipantsPending()) && sinceCommit.Elapsed >= ActionCommitSpacing()) { await TryCommit(stop); continue; }
                 // too many unfinished actions: hold the input back until they drain
                 if (journal.IsFull) { await Task.Delay(50, stop); continue; }
                 var wait = options.CheckpointInterval - sinceCommit.Elapsed;
@@ -240,7 +246,11 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
                     var nap = dirty ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) : options.CheckpointInterval;
                     if (nap > options.ClockInterval) nap = options.ClockInterval;
-                    if ((journal.NeedsCommit || ParticipantsPending()) && nap > actionCommit) nap = actionCommit;
+                    // the time left until a waiting commit may run; while actions run, look again soon so that their
+                    // completion (recorded by the next commit) is not left for a quiet input to wake us
+                    var spacing = ActionCommitSpacing() - sinceCommit.Elapsed;
+                    if (journal.NeedsCommit || ParticipantsPending()) nap = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond / 2, Math.Min(spacing.Ticks, nap.Ticks)));
+                    else if (journal.Unfinished > 0) nap = TimeSpan.FromTicks(Math.Max(5 * TimeSpan.TicksPerMillisecond, Math.Min(spacing.Ticks, nap.Ticks)));
                     timeout.CancelAfter(nap);
                     try { if (!await reader.WaitToReadAsync(timeout.Token)) break; }
                     catch (OperationCanceledException) when (!stop.IsCancellationRequested) { }
