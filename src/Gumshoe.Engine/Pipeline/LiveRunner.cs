@@ -151,7 +151,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
                 healthy.Set(1);
                 dirty = false;
                 sinceCommit.Restart();
-                lastCommitCost = cost.Elapsed;
+                // smoothed: one slow fsync must not hold the next few actions back
+                lastCommitCost = lastCommitCost == TimeSpan.Zero ? cost.Elapsed : (lastCommitCost * 0.8) + (cost.Elapsed * 0.2);
                 return true;
             }
             catch (OperationCanceledException) when (options.Forward is not null || options.Participants.Count > 0)
@@ -213,8 +214,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
         var turn = Stopwatch.StartNew();
         var sinceClock = Stopwatch.StartNew();
         // Actions wait for the commit that holds their alert: commit as soon as one is waiting, but space commits by
-        // four times what the last one cost (a big rule state costs more to write), so a stream of alerts spends at
-        // most a fifth of the time committing.
+        // four times what a commit costs lately (a big rule state costs more to write), so a stream of alerts spends
+        // about a fifth of the time committing at most.
         TimeSpan ActionCommitSpacing() =>
             TimeSpan.FromTicks(Math.Min(Math.Max(lastCommitCost.Ticks * 4, TimeSpan.TicksPerMillisecond), options.CheckpointInterval.Ticks));
         try
