@@ -44,19 +44,7 @@ public static class Program
             });
             // the parse command's fast path: raw bytes straight to JSON, the parser for the lines it leaves
             TimeRaw("raw split", file, (_, _, _) => true);
-            var direct = p.CreateDirectWriter(ctx, Path.GetFullPath(file));
-            var output = new ArrayBufferWriter<byte>(1 << 20);
-            var line = new byte[LineSplitter.DefaultMaxLineBytes];
-            long fallbacks = 0;
-            TimeRaw("+direct", file, (bytes, offset, _) =>
-            {
-                output.ResetWrittenCount();
-                bytes.CopyTo(line);
-                if (direct.TryWrite(line.AsMemory(0, bytes.Length), offset, output)) return true;
-                fallbacks++;
-                return false;
-            });
-            Console.WriteLine($"             {fallbacks} lines left to the parser");
+            TimeDirect(file, p.CreateDirectWriter(ctx, Path.GetFullPath(file)), reportFallbacks: true);
         }
         return 0;
     }
@@ -65,22 +53,25 @@ public static class Program
     private static int ParseDirect(string file)
     {
         var direct = new SshdParser().CreateDirectWriter(new ParseContext(), Path.GetFullPath(file));
-        var output = new ArrayBufferWriter<byte>(1 << 20);
-        var line = new byte[LineSplitter.DefaultMaxLineBytes]; // the lines as parse hands them over: in a block's array
-        for (var round = 0; round < 5; round++)
-        {
-            long fallbacks = 0;
-            TimeRaw("+direct", file, (bytes, offset, _) =>
-            {
-                output.ResetWrittenCount();
-                bytes.CopyTo(line);
-                if (direct.TryWrite(line.AsMemory(0, bytes.Length), offset, output)) return true;
-                fallbacks++;
-                return false;
-            });
-            if (round == 0) Console.WriteLine($"             {fallbacks} lines left to the parser");
-        }
+        for (var round = 0; round < 5; round++) TimeDirect(file, direct, reportFallbacks: round == 0);
         return 0;
+    }
+
+    // One timed pass of a direct writer over the file's lines, as parse hands them over (copied into a block's array).
+    private static void TimeDirect(string file, IDirectJsonWriter direct, bool reportFallbacks)
+    {
+        var output = new ArrayBufferWriter<byte>(1 << 20);
+        var line = new byte[LineSplitter.DefaultMaxLineBytes];
+        long fallbacks = 0;
+        TimeRaw("+direct", file, (bytes, offset, _) =>
+        {
+            output.ResetWrittenCount();
+            bytes.CopyTo(line);
+            if (direct.TryWrite(line.AsMemory(0, bytes.Length), offset, output)) return true;
+            fallbacks++;
+            return false;
+        });
+        if (reportFallbacks) Console.WriteLine($"             {fallbacks} lines left to the parser");
     }
 
     private static int ReplayPhases(string file, string configPath)
