@@ -325,7 +325,9 @@ public sealed class FileTailInput : IInput
             var globbed = new HashSet<string>(Glob.Expand(Opt.Paths), StringComparer.Ordinal);
             var stems = new HashSet<string>(globbed.Select(Path.GetFileName).OfType<string>(), StringComparer.Ordinal);
             foreach (var k in known) if (Path.GetFileName(k.Path) is { } n && k.AtGlobPath) stems.Add(n);
-            var orphans = new List<(string Path, FileIdentity Id, bool Gzip, DateTime Written)>();
+            List<(int Length, ulong Hash)> retired;
+            lock (input._lock) retired = input._retired.ToList();
+            var orphans = new List<(string Path, FileIdentity Id, bool Gzip, DateTime Written, int FpLength, ulong Fp)>();
             foreach (var candidate in Neighbours(null).Distinct(StringComparer.Ordinal))
             {
                 if (globbed.Contains(candidate)) continue;
@@ -333,22 +335,27 @@ public sealed class FileTailInput : IInput
                 if (!stems.Any(stem => name.Length > stem.Length + 1 && name.StartsWith(stem, StringComparison.Ordinal) && name[stem.Length] is '.' or '-' or '_')) continue;
                 if (FileIdentity.OfPath(candidate) is not { IsRegular: true } id) continue;
                 var gzip = candidate.EndsWith(".gz", StringComparison.Ordinal);
+                // the candidate's leading bytes, read (and for an archive decompressed) once per fingerprint length
+                var prints = new Dictionary<int, (int Length, ulong Hash)>();
+                (int Length, ulong Hash) Print(int length)
+                {
+                    if (!prints.TryGetValue(length, out var p)) prints[length] = p = ComputeFingerprint(candidate, gzip, length);
+                    return p;
+                }
+                bool StartsLike(int length, ulong hash) => Print(length) == (length, hash);
                 // the same inode number with other leading bytes is a newer file that got a deleted one's number
-                if (known.Any(k => k.SameIdentity(id) && (k.FingerprintLength <= 0 || FingerprintMatches(candidate, k, gzip)))) continue;
+                if (known.Any(k => k.SameIdentity(id) && (k.FingerprintLength <= 0 || StartsLike(k.FingerprintLength, k.Fingerprint)))) continue;
                 DateTime written;
                 try { written = File.GetLastWriteTimeUtc(candidate); }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
                 if (written < since) continue;
-                if (known.Any(k => k.FingerprintLength > 0 && FingerprintMatches(candidate, k, gzip))) continue; // a copy or archive of a known file
-                List<(int Length, ulong Hash)> retired;
-                lock (input._lock) retired = input._retired.ToList();
-                if (retired.Any(r => FingerprintMatches(candidate, r.Length, r.Hash, gzip))) continue; // of a content read before
-                orphans.Add((candidate, id, gzip, written));
+                if (known.Any(k => k.FingerprintLength > 0 && StartsLike(k.FingerprintLength, k.Fingerprint))) continue; // a copy or archive of a known file
+                if (retired.Any(r => StartsLike(r.Length, r.Hash))) continue; // of a content read before
+                var (fpLen, fp) = Print(Opt.FingerprintBytes);
+                if (fpLen > 0) orphans.Add((candidate, id, gzip, written, fpLen, fp));
             }
-            foreach (var (path, id, gzip, written) in orphans.OrderBy(o => o.Written))
+            foreach (var (path, id, gzip, written, fpLen, fp) in orphans.OrderBy(o => o.Written))
             {
-                var (fpLen, fp) = ComputeFingerprint(path, gzip, Opt.FingerprintBytes);
-                if (fpLen <= 0) continue;
                 var t = new TailedFile(input.Name, path, input.ParseContext)
                 {
                     Device = id.Device, Inode = id.Inode, FingerprintLength = fpLen, Fingerprint = fp, IsGzip = gzip, AtGlobPath = false,
