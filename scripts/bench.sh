@@ -13,6 +13,7 @@ log="$out/sshd-1m.log"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 ./gumshoe version >/dev/null
+./gumshoe parse --parser sshd /dev/null >/dev/null 2>&1   # builds the native parse command when the sources changed
 if [ ! -s "$log" ]; then
   dotnet run --project bench/Gumshoe.LogGen -c Release -- sshd --lines 1000000 --seed 1 --out "$log"
 fi
@@ -46,8 +47,10 @@ for w in ${what[*]}; do
     parse|all)
       p=$(best ./gumshoe parse --parser sshd "$log")
       echo "gumshoe parse --parser sshd   $(fmt "$p")   ratio $(ratio "$p" "$g")x grep"
-      p=$(best "$root/.build/cli/gumshoe" parse --parser sshd "$log")
+      p=$(best "$root/.build/native/gumshoe" parse --parser sshd "$log")
       echo "  same, without the launcher  $(fmt "$p")   ratio $(ratio "$p" "$g")x grep"
+      p=$(best "$root/.build/cli/gumshoe" parse --parser sshd "$log")
+      echo "  same, portable build (JIT)  $(fmt "$p")   ratio $(ratio "$p" "$g")x grep"
       if [ -n "${BEFORE:-}" ]; then  # another build to compare in the same run, e.g. BEFORE=/tmp/main/.build/cli/gumshoe
         p=$(best "$BEFORE" parse --parser sshd "$log")
         echo "  same, $BEFORE   $(fmt "$p")   ratio $(ratio "$p" "$g")x grep"

@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(ParseCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
+#if !GUMSHOE_NATIVE // the native flavour (see Gumshoe.Cli.csproj) has the streaming commands only
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
@@ -23,6 +24,7 @@ public static class Program
         root.Subcommands.Add(AlertsCommand.Create());
         root.Subcommands.Add(ClusterCommand.Create());
         root.Subcommands.Add(TestCommand.Create());
+#endif
         // On SIGTERM/Ctrl-C System.CommandLine cancels the command's token and, by default, exits with 143 after
         // 2 s whether or not the command finished: that cut `run` short before its final checkpoint. Commands stop
         // themselves; the forced exit only guards against a hang, within the 10 s a service manager allows.

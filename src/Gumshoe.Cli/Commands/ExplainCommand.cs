@@ -38,7 +38,11 @@ public static class ExplainCommand
                 }
                 catch (ConfigException ex) { Console.Error.WriteLine($"error: {ex.Message}"); return 2; }
             }
-            if (r.GetValue(parserOpt) is { } name) parser = ParserLookup.Find(r, name);
+            if (r.GetValue(parserOpt) is { } name)
+            {
+                if (!ParserLookup.TryFind(r, name, out var found, out var error)) { Console.Error.WriteLine($"error: {error}"); return 2; }
+                parser = found;
+            }
             else if (config is not null)
             {
                 var inputName = r.GetValue(inputOpt);

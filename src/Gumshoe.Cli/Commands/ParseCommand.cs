@@ -69,8 +69,18 @@ public static class ParseCommand
         cmd.SetAction(r =>
         {
             var name = r.GetValue(parserOpt)!;
-            var first = ParserLookup.Find(r, name);
-            var parsers = new ThreadLocal<IParser>(() => ParserLookup.Find(r, name));
+            if (!ParserLookup.TryFind(r, name, out var first, out var error))
+            {
+                Console.Error.WriteLine($"error: {error}");
+                return 2;
+            }
+            if (r.GetValue(files)!.FirstOrDefault(f => f != "-" && !File.Exists(f)) is { } missing)
+            {
+                Console.Error.WriteLine($"error: {missing}: no such file");
+                return 2;
+            }
+            // a parser per worker thread: parsers keep per-line state
+            var parsers = new ThreadLocal<IParser>(() => ParserLookup.TryFind(r, name, out var p, out _) ? p : first);
             var options = new Options(r.GetValue(unmatched), !r.GetValue(noDirect));
             var workers = r.GetValue(threads) is > 0 and var t ? t : Environment.ProcessorCount;
             var sw = Stopwatch.StartNew();
@@ -79,11 +89,19 @@ public static class ParseCommand
             var run = new Run(stdout, totals, workers);
             foreach (var file in r.GetValue(files)!)
             {
-                var reader = new LogFileReader(file);
-                var lastWrite = reader.LastWrite;
-                var context = new ParseContext { TimeZone = TimeZoneInfo.Local, Years = new YearInference { Reference = () => lastWrite } };
                 var path = file == "-" ? null : Path.GetFullPath(file);
-                run.File(reader, block => Process(block, parsers.Value ?? first, context, path, lastWrite, options));
+                try
+                {
+                    var reader = new LogFileReader(file);
+                    var lastWrite = reader.LastWrite;
+                    var context = new ParseContext { TimeZone = TimeZoneInfo.Local, Years = new YearInference { Reference = () => lastWrite } };
+                    run.File(reader, block => Process(block, parsers.Value ?? first, context, path, lastWrite, options));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"error: {file}: {ex.Message}");
+                    return 2;
+                }
             }
             stdout.Flush();
             var extra = totals.Reasons.Count == 0 ? "" : " (" + string.Join(", ", totals.Reasons.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}: {kv.Value}")) + ")";

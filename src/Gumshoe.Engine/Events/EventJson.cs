@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -118,50 +120,51 @@ public static class EventJson
     }
 
     /// <summary>
-    /// Writes an event given as fields whose values are already JSON, byte for byte as
+    /// Writes an event given as the values of a layout's fields, byte for byte as
     /// <see cref="WriteUtf8(IBufferWriter{byte}, Event)"/> writes the event with the same fields and values: the same
-    /// shapes, nesting and order, one copy of each value.
+    /// shapes, nesting and order, one copy of each literal run and of each value.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteUtf8(IBufferWriter<byte> output, RawJsonEvent e)
     {
-        var raw = RawPlanOf(e);
-        var span = output.GetSpan(raw.LiteralBytes + e.ValueBytes);
-        var pos = 0;
-        var literals = raw.Literals;
-        var fields = raw.Fields;
-        var source = e.Source;
-        for (var i = 0; i < fields.Length; i++)
+        var plan = e.Layout.PlanFor(e.Mask);
+        var literals = plan.Literals;
+        var ends = plan.Ends;
+        var slots = plan.Slots;
+        var total = plan.Length + e.ValueBytes;
+        var span = output.GetSpan(total + RawJsonEvent.Slack);
+        ref var to = ref MemoryMarshal.GetReference(span);
+        ref var runs = ref MemoryMarshal.GetArrayDataReference(literals);
+        int pos = 0, literal = 0;
+        for (var i = 0; i < slots.Length; i++)
         {
-            literals[i].CopyTo(span[pos..]);
-            pos += literals[i].Length;
-            pos += e.CopyValue(fields[i], source, span[pos..]);
+            var end = ends[i];
+            CopyRun(literals, ref runs, literal, end - literal, span, ref to, pos);
+            pos += end - literal;
+            literal = end;
+            pos += e.CopyValue(slots[i], ref Unsafe.Add(ref to, pos), span[pos..]);
         }
-        literals[^1].CopyTo(span[pos..]);
-        output.Advance(pos + literals[^1].Length);
+        CopyRun(literals, ref runs, literal, plan.Length - literal, span, ref to, pos);
+        Debug.Assert(pos + plan.Length - literal == total);
+        output.Advance(total);
     }
 
-    // The plans of raw events by their names (by reference, in order): no path lookups or shape hashing per event.
-    [ThreadStatic] private static Dictionary<int, (string[] Names, RawPlan Plan)>? _rawPlans;
-
-    private static RawPlan RawPlanOf(RawJsonEvent e)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun(byte[] literals, ref byte runs, int start, int length, Span<byte> output, ref byte to, int pos)
     {
-        var n = e.Count;
-        var names = e.Names;
-        var plans = _rawPlans ??= [];
-        if (plans.TryGetValue(e.ShapeHash, out var known) && known.Names.Length == n)
-        {
-            var same = true;
-            for (var i = 0; i < n && same; i++) same = ReferenceEquals(known.Names[i], names[i]);
-            if (same) return known.Plan;
-        }
-        var paths = new FieldPath[n];
-        for (var i = 0; i < n; i++) paths[i] = PathOf(names[i]);
-        var shape = ShapeOf(paths);
-        var plan = shape.Raw ??= RawPlan.Of(shape.Plan);
-        if (plans.Count >= MaxCachedShapes) plans.Clear();
-        plans[e.ShapeHash] = (names[..n], plan);
-        return plan;
+        if (length <= RawJsonEvent.Slack) RawJsonEvent.CopyChunks(ref Unsafe.Add(ref runs, start), ref Unsafe.Add(ref to, pos), length);
+        else literals.AsSpan(start, length).CopyTo(output[pos..]);
+    }
+
+    /// <summary>
+    /// For a <see cref="RawJsonLayout"/>: the literal runs (one more than values) that go around the values of an
+    /// event with fields <paramref name="names"/>, and the order of the values (indexes into the names).
+    /// </summary>
+    internal static (byte[][] Literals, int[] Order) RawLayoutOf(string[] names)
+    {
+        var shape = ShapeOf(Array.ConvertAll(names, PathOf));
+        var raw = shape.Raw ??= RawPlan.Of(shape.Plan);
+        return (raw.Literals, raw.Fields);
     }
 
     /// <summary>A value as <see cref="WriteUtf8(IBufferWriter{byte}, Event)"/> writes it (UTF-8 JSON), into <paramref name="output"/>.</summary>
@@ -172,7 +175,6 @@ public static class EventJson
     {
         public readonly byte[][] Literals = literals;
         public readonly int[] Fields = fields;
-        public readonly int LiteralBytes = literals.Sum(l => l.Length);
 
         public static RawPlan Of(Step[] plan)
         {

@@ -1,41 +1,133 @@
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Gumshoe.Engine.Events;
 
 /// <summary>
-/// An event as dotted field names with values already encoded as JSON (UTF-8), for a parser's fast path that writes
-/// events straight from a line's bytes without an <see cref="Event"/>; written by
+/// The fields a parser's fast path may set (at most 64), each a string or a value given as JSON, and the bytes that
+/// go around the values of every combination of them that occurs.
+/// </summary>
+/// <remarks>
+/// A combination's bytes are what <see cref="EventJson.WriteUtf8(System.Buffers.IBufferWriter{byte}, Event)"/> writes
+/// around the values of an event with those fields (names, nesting, order), with the quotes of string values folded
+/// in, so that writing an event is one copy per literal run and one per value. A parser meets a few combinations:
+/// they are kept in a small array searched in order, replaced (never changed) when one is added, so threads share it.
+/// </remarks>
+public sealed class RawJsonLayout
+{
+    private readonly string[] _names;
+    private readonly bool[] _strings;
+    private volatile (ulong Mask, Plan Plan)[] _plans = [];
+    private readonly Lock _adding = new();
+
+    /// <summary>A layout of the given fields; a field's slot is its index here.</summary>
+    public RawJsonLayout(params ReadOnlySpan<(string Name, bool IsString)> fields)
+    {
+        if (fields.Length > 64) throw new ArgumentException("at most 64 fields", nameof(fields));
+        _names = new string[fields.Length];
+        _strings = new bool[fields.Length];
+        for (var i = 0; i < fields.Length; i++) (_names[i], _strings[i]) = fields[i];
+    }
+
+    /// <summary>Number of fields (slots).</summary>
+    public int Count => _names.Length;
+
+    /// <summary>Whether slot <paramref name="slot"/> holds a string (quoted by the layout) rather than JSON.</summary>
+    public bool IsString(int slot) => _strings[slot];
+
+    /// <summary>The bytes around the values of the fields in <paramref name="mask"/> (bit i: slot i).</summary>
+    internal Plan PlanFor(ulong mask)
+    {
+        foreach (ref readonly var p in _plans.AsSpan())
+            if (p.Mask == mask) return p.Plan;
+        lock (_adding)
+        {
+            foreach (ref readonly var p in _plans.AsSpan())
+                if (p.Mask == mask) return p.Plan;
+            var plan = Build(mask);
+            _plans = [.. _plans, (mask, plan)];
+            return plan;
+        }
+    }
+
+    private Plan Build(ulong mask)
+    {
+        var slots = new List<int>();
+        for (var i = 0; i < _names.Length; i++)
+            if ((mask & (1UL << i)) != 0) slots.Add(i);
+        var (literals, order) = EventJson.RawLayoutOf([.. slots.Select(s => _names[s])]);
+        var ordered = Array.ConvertAll(order, i => slots[i]);
+        // a string's quotes go into the runs on either side of it
+        var bytes = new List<byte>();
+        var ends = new int[ordered.Length];
+        for (var i = 0; i < literals.Length; i++)
+        {
+            if (i > 0 && _strings[ordered[i - 1]]) bytes.Add((byte)'"');
+            bytes.AddRange(literals[i]);
+            if (i < ordered.Length)
+            {
+                if (_strings[ordered[i]]) bytes.Add((byte)'"');
+                ends[i] = bytes.Count;
+            }
+        }
+        var length = bytes.Count;
+        bytes.AddRange(new byte[RawJsonEvent.Slack]); // read past by the chunked copies
+        return new Plan([.. bytes], length, ends, ordered);
+    }
+
+    /// <summary>
+    /// One combination: the runs of <see cref="Literals"/> that end at <see cref="Ends"/>, each followed by the value
+    /// of the slot at the same index of <see cref="Slots"/>, and a last run after the last value, up to
+    /// <see cref="Length"/> (the array goes on for <see cref="RawJsonEvent.Slack"/> bytes).
+    /// </summary>
+    internal sealed class Plan(byte[] literals, int length, int[] ends, int[] slots)
+    {
+        public readonly byte[] Literals = literals;
+        public readonly int Length = length;
+        public readonly int[] Ends = ends;
+        public readonly int[] Slots = slots;
+    }
+}
+
+/// <summary>
+/// An event as the values of a <see cref="RawJsonLayout"/>'s fields, already encoded as JSON (UTF-8), for a parser's
+/// fast path that writes events straight from a line's bytes without an <see cref="Event"/>; written by
 /// <see cref="EventJson.WriteUtf8(System.Buffers.IBufferWriter{byte}, RawJsonEvent)"/>. One instance serves one line
-/// at a time: <see cref="Clear"/> between lines keeps the buffers. A name is added at most once per event (an
-/// <see cref="Event"/> would keep the last value; this writes what it is given).
+/// at a time: <see cref="Clear"/> between lines keeps the buffers. A field is set at most once per event.
 /// </summary>
 /// <remarks>
 /// A string that is a slice of the line given to <see cref="Clear"/> and needs no escaping is kept as a range of it
 /// and copied once, into the output; other values are encoded into a buffer of their own.
 /// </remarks>
-public sealed class RawJsonEvent
+public sealed class RawJsonEvent(RawJsonLayout layout)
 {
-    private string[] _names = new string[32];
-    // value i: _bytes[_starts[i]..][.._lengths[i]], or for _starts[i] < 0 the source's [~_starts[i]..][.._lengths[i]] in quotes
-    private int[] _starts = new int[32];
-    private int[] _lengths = new int[32];
+    // value of slot i: _bytes[_starts[i]..][.._lengths[i]], or for _starts[i] < 0 the source's [~_starts[i]..][.._lengths[i]]
+    private readonly int[] _starts = new int[layout.Count];
+    private readonly int[] _lengths = new int[layout.Count];
     private byte[] _bytes = new byte[2048];
     private int _used;
     private ReadOnlyMemory<byte> _source;
+    // the array behind the source, and where the source starts in it: whole chunks are copied from it when they fit
+    private byte[] _sourceArray = [];
+    private int _sourceStart;
 
-    /// <summary>Number of fields added since <see cref="Clear"/>.</summary>
-    public int Count { get; private set; }
+    /// <summary>
+    /// Bytes a chunked copy may read or write past a run or value: the room kept after the own values and the
+    /// literal runs, and asked of the output.
+    /// </summary>
+    internal const int Slack = 64;
 
-    /// <summary>The field names added, in order (the first <see cref="Count"/>).</summary>
-    internal string[] Names => _names;
+    /// <summary>The layout whose slots this event sets.</summary>
+    public RawJsonLayout Layout => layout;
 
-    /// <summary>Total bytes of the values as JSON.</summary>
+    /// <summary>The slots set since <see cref="Clear"/> (bit i: slot i).</summary>
+    public ulong Mask { get; private set; }
+
+    /// <summary>Total bytes of the values as written (without a string's quotes).</summary>
     internal int ValueBytes { get; private set; }
-
-    /// <summary>A hash of the names in order (by reference: names are mostly the same constant strings).</summary>
-    internal int ShapeHash { get; private set; }
 
     /// <summary>
     /// Set by a caller whose strings have no <c>"</c> or <c>\</c> (a line without either, for one): they are then
@@ -46,46 +138,72 @@ public sealed class RawJsonEvent
     /// <summary>Forgets the fields, keeping the room; <paramref name="source"/> is the line the next strings are slices of.</summary>
     public void Clear(ReadOnlyMemory<byte> source = default)
     {
-        Count = ShapeHash = ValueBytes = _used = 0;
+        Mask = 0;
+        ValueBytes = _used = 0;
         NoEscapes = false;
         _source = source;
-    }
-
-    /// <summary>Copies the JSON of field <paramref name="i"/> to <paramref name="destination"/>; returns the bytes written.</summary>
-    internal int CopyValue(int i, ReadOnlySpan<byte> source, Span<byte> destination)
-    {
-        var start = _starts[i];
-        var length = _lengths[i];
-        if (start >= 0)
-        {
-            _bytes.AsSpan(start, length).CopyTo(destination);
-            return length;
-        }
-        destination[0] = (byte)'"';
-        source.Slice(~start, length).CopyTo(destination[1..]);
-        destination[length + 1] = (byte)'"';
-        return length + 2;
+        (_sourceArray, _sourceStart) = MemoryMarshal.TryGetArray(source, out var segment) ? (segment.Array!, segment.Offset) : ([], 0);
     }
 
     /// <summary>The line the strings are slices of.</summary>
     internal ReadOnlySpan<byte> Source => _source.Span;
 
     /// <summary>
-    /// Adds a string field from printable ASCII bytes (0x20–0x7E; the caller checks): quoted, with <c>"</c> and
-    /// <c>\</c> escaped as the relaxed JSON encoder escapes them — the only printable ASCII characters it escapes.
+    /// Copies the value of <paramref name="slot"/> to <paramref name="destination"/> (<paramref name="at"/> is its
+    /// start), which has <see cref="Slack"/> bytes of room past the value; returns the bytes of the value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int CopyValue(int slot, ref byte at, Span<byte> destination)
+    {
+        var start = _starts[slot];
+        var length = _lengths[slot];
+        if (start >= 0)
+        {
+            if (length <= Slack) CopyChunks(ref _bytes[start], ref at, length);
+            else _bytes.AsSpan(start, length).CopyTo(destination);
+        }
+        else
+        {
+            var from = _sourceStart + ~start;
+            if (length <= Slack && from + Slack <= _sourceArray.Length) CopyChunks(ref _sourceArray[from], ref at, length);
+            else _source.Span.Slice(~start, length).CopyTo(destination);
+        }
+        return length;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="length"/> bytes (at most <see cref="Slack"/>) in whole 16-byte chunks: the short runs
+    /// and values of an event cost a load and a store each rather than a call. Reads and writes up to 15 bytes past
+    /// the end (at least one chunk): both sides must have <see cref="Slack"/> bytes of room.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void CopyChunks(ref byte source, ref byte destination, int length)
+    {
+        Debug.Assert(length <= Slack);
+        nuint i = 0;
+        do
+        {
+            Vector128.LoadUnsafe(ref source, i).StoreUnsafe(ref destination, i);
+            i += 16;
+        } while ((int)i < length);
+    }
+
+    /// <summary>
+    /// Sets a string slot from printable ASCII bytes (0x20–0x7E; the caller checks), with <c>"</c> and <c>\</c>
+    /// escaped as the relaxed JSON encoder escapes them — the only printable ASCII characters it escapes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void AddString(string name, ReadOnlySpan<byte> ascii)
+    public void AddString(int slot, ReadOnlySpan<byte> ascii)
     {
+        Debug.Assert(layout.IsString(slot));
         Debug.Assert(ascii.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) < 0);
         if (NoEscapes && !ascii.IsEmpty && _source.Span.Overlaps(ascii, out var offset))
         {
-            Add(name, ~offset, ascii.Length, ascii.Length + 2);
+            Set(slot, ~offset, ascii.Length);
             return;
         }
-        var dest = Room(ascii.Length * 2 + 2);
-        var pos = 1;
-        dest[0] = (byte)'"';
+        var dest = Room(ascii.Length * 2);
+        var pos = 0;
         while (!NoEscapes)
         {
             var special = ascii.IndexOfAny((byte)'"', (byte)'\\');
@@ -97,55 +215,45 @@ public sealed class RawJsonEvent
             ascii = ascii[(special + 1)..];
         }
         ascii.CopyTo(dest[pos..]);
-        pos += ascii.Length;
-        dest[pos++] = (byte)'"';
-        AddOwn(name, pos);
+        SetOwn(slot, pos + ascii.Length);
     }
 
-    /// <summary>Adds a field whose value is given as JSON text.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void AddJson(string name, ReadOnlySpan<byte> json)
+    /// <summary>Sets a JSON slot to a value given as JSON text.</summary>
+    public void AddJson(int slot, ReadOnlySpan<byte> json)
     {
+        Debug.Assert(!layout.IsString(slot));
         json.CopyTo(Room(json.Length));
-        AddOwn(name, json.Length);
+        SetOwn(slot, json.Length);
     }
 
-    /// <summary>Adds an integer field.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void AddLong(string name, long value)
+    /// <summary>Sets a JSON slot to an integer.</summary>
+    public void AddLong(int slot, long value)
     {
+        Debug.Assert(!layout.IsString(slot));
         Utf8Formatter.TryFormat(value, Room(20), out var written);
-        AddOwn(name, written);
+        SetOwn(slot, written);
     }
 
-    // Room for a value of at most maxBytes in the own buffer; AddOwn records how many were used.
+    // Room for a value of at most maxBytes in the own buffer; SetOwn records how many were used.
     private Span<byte> Room(int maxBytes)
     {
-        if (_used + maxBytes > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_used + maxBytes, _bytes.Length * 2));
+        if (_used + maxBytes + Slack > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_used + maxBytes + Slack, _bytes.Length * 2));
         return _bytes.AsSpan(_used, maxBytes);
     }
 
-    private void AddOwn(string name, int written)
+    private void SetOwn(int slot, int written)
     {
-        Add(name, _used, written, written);
+        Set(slot, _used, written);
         _used += written;
     }
 
-    private void Add(string name, int start, int length, int jsonBytes)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Set(int slot, int start, int length)
     {
-        var i = Count;
-        Debug.Assert(Array.IndexOf(_names, name, 0, i) < 0, $"{name} added twice");
-        if (i == _names.Length)
-        {
-            Array.Resize(ref _names, i * 2);
-            Array.Resize(ref _starts, i * 2);
-            Array.Resize(ref _lengths, i * 2);
-        }
-        _names[i] = name;
-        _starts[i] = start;
-        _lengths[i] = length;
-        ShapeHash = ShapeHash * 31 + RuntimeHelpers.GetHashCode(name);
-        ValueBytes += jsonBytes;
-        Count = i + 1;
+        Debug.Assert((Mask & (1UL << slot)) == 0, $"slot {slot} set twice");
+        _starts[slot] = start;
+        _lengths[slot] = length;
+        Mask |= 1UL << slot;
+        ValueBytes += length;
     }
 }

@@ -20,6 +20,29 @@ public sealed class ParseCommandTests : IDisposable
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gumshoe.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        return Run(psi);
+    }
+
+    /// <summary>The repository's <c>./gumshoe parse</c>: the native build, built first if the sources changed.</summary>
+    private static (int Code, byte[] Out, string Err) NativeGumshoe(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(RepositoryRoot(), "gumshoe")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["GUMSHOE_NATIVE"] = "required"; // no fall-back to the portable build
+        var result = Run(psi);
+        Assert.True(File.Exists(Path.Combine(RepositoryRoot(), ".build/native/gumshoe")));
+        return result;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "gumshoe")) && File.Exists(Path.Combine(dir.FullName, "Gumshoe.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("repository root not found");
+    }
+
+    private static (int Code, byte[] Out, string Err) Run(ProcessStartInfo psi)
+    {
         psi.Environment["TZ"] = "Europe/Berlin"; // year-less stamps in a zone with DST
         using var p = Process.Start(psi)!;
         using var stdout = new MemoryStream();
@@ -121,5 +144,44 @@ public sealed class ParseCommandTests : IDisposable
         var withoutPath = Encoding.UTF8.GetString(fromFile.Out).Replace($"\"file\":{{\"path\":{JsonSerializer.Serialize(log)}}},", "");
         Assert.Equal(5000, fromStdin.Count(c => c == '\n'));
         Assert.Equal(withoutPath, fromStdin);
+    }
+
+    /// <summary>
+    /// The native build (ahead-of-time compiled, what <c>./gumshoe parse</c> runs) writes the bytes of the portable
+    /// build for every pack: the direct sshd path and the event path, awkward lines, real logs, errors.
+    /// </summary>
+    [Fact]
+    public void The_native_build_writes_what_the_portable_build_writes()
+    {
+        var log = WriteLog();
+        var shared = Path.Combine(RepositoryRoot(), "../shared/data/logs");
+        var json = Path.Combine(_dir, "events.jsonl");
+        File.WriteAllLines(json, [
+            """{"@timestamp":"2026-03-01T10:00:00Z","user":{"name":"alice"},"source":{"ip":"2001:db8::1"},"n":1.5,"tags":["a","b"]}""",
+            """{"broken": """,
+            """{"event":{"action":"x"},"deep":{"er":{"still":true}}}"""]);
+        string[][] cases =
+        [
+            ["parse", "--parser", "sshd", "--unmatched", log],
+            ["parse", "--parser", "sshd", Path.Combine(shared, "OpenSSH_2k.log")],
+            ["parse", "--parser", "syslog", "--unmatched", Path.Combine(shared, "Linux_2k.log")],
+            ["parse", "--parser", "sudo", Path.Combine(shared, "Linux_2k.log")],
+            ["parse", "--parser", "json", "--unmatched", json],
+            ["parse", "--parser", "nosuch", log],
+            ["parse", "--parser", "sshd", Path.Combine(_dir, "missing.log")],
+        ];
+        File.WriteAllText(Path.Combine(_dir, "empty.log"), "");
+        var build = NativeGumshoe("parse", "--parser", "sshd", Path.Combine(_dir, "empty.log")); // built here when the sources changed
+        Assert.True(build.Code == 0, build.Err);
+        foreach (var args in cases)
+        {
+            var portable = Gumshoe(args);
+            var native = NativeGumshoe(args);
+            Assert.Equal(portable.Code, native.Code);
+            Assert.True(portable.Out.AsSpan().SequenceEqual(native.Out), $"stdout differs for {string.Join(' ', args)}");
+            Assert.Equal(portable.Code == 0 ? Stderr(portable.Err) : portable.Err, native.Code == 0 ? Stderr(native.Err) : native.Err);
+        }
+        Assert.Contains("error: unknown parser 'nosuch'", NativeGumshoe(cases[^2]).Err);
+        Assert.Equal($"error: {Path.Combine(_dir, "missing.log")}: no such file\n", NativeGumshoe(cases[^1]).Err);
     }
 }

@@ -22,7 +22,17 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
 {
     private readonly ParseContext _context;
     private readonly byte[]? _pathJson;
-    private readonly RawJsonEvent _event = new();
+    // Every field the writer sets: a slot each, strings quoted by the layout.
+    private const int Timestamp = 0, EventAction = 1, EventCategory = 2, EventOriginal = 3, EventOutcome = 4, EventReason = 5,
+        HostName = 6, LogFilePath = 7, LogOffset = 8, Message = 9, ProcessName = 10, ProcessPid = 11, SourceAddress = 12,
+        SourceDomain = 13, SourceIp = 14, SourcePort = 15, AuthMethod = 16, SshKey = 17, UserInvalid = 18, UserName = 19;
+    private static readonly RawJsonLayout Layout = new(
+        (Ecs.Timestamp, false), (Ecs.EventAction, true), (Ecs.EventCategory, true), (Ecs.EventOriginal, true),
+        (Ecs.EventOutcome, true), (Ecs.EventReason, true), (Ecs.HostName, true), (Ecs.LogFilePath, false),
+        (Ecs.LogOffset, false), (Ecs.Message, true), (Ecs.ProcessName, true), (Ecs.ProcessPid, false),
+        (Ecs.SourceAddress, true), (Ecs.SourceDomain, true), (Ecs.SourceIp, true), (Ecs.SourcePort, false),
+        ("ssh.auth_method", true), ("ssh.key", true), ("user.invalid", false), (Ecs.UserName, true));
+    private readonly RawJsonEvent _event = new(Layout);
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     // Consecutive lines mostly share their stamp: its bytes (with the space after it) and its JSON are kept.
     private readonly byte[] _stampKey = new byte[64];
@@ -49,11 +59,11 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         if (!Header(line, e, out var msgStart)) return false;
         var msg = line[msgStart..];
         if (msg.StartsWith("message repeated "u8)) return false;
-        e.AddString(Ecs.EventCategory, "authentication"u8);
+        e.AddString(EventCategory, "authentication"u8);
         if (!Classify(e, msg)) return false;
-        if (_pathJson is not null) e.AddJson(Ecs.LogFilePath, _pathJson);
-        e.AddLong(Ecs.LogOffset, offset);
-        e.AddString(Ecs.EventOriginal, line);
+        if (_pathJson is not null) e.AddJson(LogFilePath, _pathJson);
+        e.AddLong(LogOffset, offset);
+        e.AddString(EventOriginal, line);
         EventJson.WriteUtf8(output, e);
         return true;
     }
@@ -94,11 +104,11 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         if (!program.StartsWith("sshd"u8)) return false;
         msgStart = pos + colon + 1;
         if (msgStart < s.Length && s[msgStart] == ' ') msgStart++;
-        e.AddJson(Ecs.Timestamp, _stampJson.AsSpan(0, _stampJsonLength));
-        e.AddString(Ecs.HostName, host);
-        e.AddString(Ecs.ProcessName, program);
-        if (pid >= 0) e.AddLong(Ecs.ProcessPid, pid);
-        e.AddString(Ecs.Message, s[msgStart..]);
+        e.AddJson(Timestamp, _stampJson.AsSpan(0, _stampJsonLength));
+        e.AddString(HostName, host);
+        e.AddString(ProcessName, program);
+        if (pid >= 0) e.AddLong(ProcessPid, pid);
+        e.AddString(Message, s[msgStart..]);
         return true;
     }
 
@@ -136,15 +146,15 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
             var invalid = after.StartsWith("invalid user "u8) || after.StartsWith("illegal user "u8);
             if (invalid) after = after[13..];
             if (!SplitUserFrom(after, out var user, out var hostPart)) return false;
-            e.AddString("ssh.auth_method", method);
+            e.AddString(AuthMethod, method);
             SetUser(e, user);
-            if (invalid) e.AddJson("user.invalid", "true"u8);
+            if (invalid) e.AddJson(UserInvalid, "true"u8);
             if (!SetHostPort(e, hostPart)) return false;
             if (verb.SequenceEqual("Accepted"u8))
             {
                 Set(e, "ssh_login"u8, "success"u8);
                 var key = hostPart.IndexOf(": "u8);
-                if (key > 0) e.AddString("ssh.key", hostPart[(key + 2)..]);
+                if (key > 0) e.AddString(SshKey, hostPart[(key + 2)..]);
             }
             else if (verb.SequenceEqual("Failed"u8)) Set(e, "ssh_auth_failed"u8, "failure"u8);
             else Set(e, "ssh_other"u8, "unknown"u8);
@@ -154,7 +164,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         {
             if (!SplitUserFrom(m[13..], out var user, out var hostPart)) return false;
             SetUser(e, user);
-            e.AddJson("user.invalid", "true"u8);
+            e.AddJson(UserInvalid, "true"u8);
             if (!SetHostPort(e, hostPart)) return false;
             Set(e, "ssh_invalid_user"u8, "failure"u8);
             return true;
@@ -184,7 +194,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
             if (invalid) after = after[13..];
             if (!SplitUserFrom(after, out var user, out var hostPart)) return false;
             SetUser(e, user);
-            if (invalid) e.AddJson("user.invalid", "true"u8);
+            if (invalid) e.AddJson(UserInvalid, "true"u8);
             if (!SetHostPort(e, hostPart)) return false;
             Set(e, "ssh_max_auth_attempts"u8, "failure"u8);
             return true;
@@ -207,7 +217,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
             var body = m["Received disconnect from ".Length..];
             var colon = body.IndexOf(": "u8);
             if (!SetHostPort(e, colon > 0 ? body[..colon] : body)) return false;
-            if (colon > 0) e.AddString(Ecs.EventReason, WithoutPreauth(body[(colon + 2)..]));
+            if (colon > 0) e.AddString(EventReason, WithoutPreauth(body[(colon + 2)..]));
             if (preauth) Set(e, "ssh_preauth_disconnect"u8, "failure"u8);
             else Set(e, "ssh_disconnect"u8, "success"u8);
             return true;
@@ -272,13 +282,13 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
 
     private static void Set(RawJsonEvent e, ReadOnlySpan<byte> action, ReadOnlySpan<byte> outcome)
     {
-        e.AddString(Ecs.EventAction, action);
-        e.AddString(Ecs.EventOutcome, outcome);
+        e.AddString(EventAction, action);
+        e.AddString(EventOutcome, outcome);
     }
 
     private static void SetUser(RawJsonEvent e, ReadOnlySpan<byte> user)
     {
-        if (user.Length > 0) e.AddString(Ecs.UserName, user);
+        if (user.Length > 0) e.AddString(UserName, user);
     }
 
     private static bool SplitUserFrom(ReadOnlySpan<byte> s, out ReadOnlySpan<byte> user, out ReadOnlySpan<byte> hostPart)
@@ -306,7 +316,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
             var p = s[(portAt + 6)..];
             var end = p.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
             if (end < 0) end = p.Length;
-            if (int.TryParse(p[..end], NumberStyles.None, CultureInfo.InvariantCulture, out var port)) e.AddLong(Ecs.SourcePort, port);
+            if (int.TryParse(p[..end], NumberStyles.None, CultureInfo.InvariantCulture, out var port)) e.AddLong(SourcePort, port);
         }
         return true;
     }
@@ -321,8 +331,8 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         if (IsPlainIPv4(host))
         {
             // an address in its own canonical form: written as it stands
-            e.AddString(Ecs.SourceIp, host);
-            e.AddString(Ecs.SourceAddress, host);
+            e.AddString(SourceIp, host);
+            e.AddString(SourceAddress, host);
             return true;
         }
         if (host.Length > 256) return false;
@@ -335,12 +345,12 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
             text = text[..written];
             if (text.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0 || JavaScriptEncoder.UnsafeRelaxedJsonEscaping.FindFirstCharacterToEncodeUtf8(text) >= 0)
                 return false;
-            e.AddString(Ecs.SourceIp, text);
-            e.AddString(Ecs.SourceAddress, host);
+            e.AddString(SourceIp, text);
+            e.AddString(SourceAddress, host);
             return true;
         }
-        e.AddString(Ecs.SourceDomain, host);
-        e.AddString(Ecs.SourceAddress, host);
+        e.AddString(SourceDomain, host);
+        e.AddString(SourceAddress, host);
         return true;
     }
 
@@ -377,7 +387,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         var hostAt = head.LastIndexOf((byte)' ');
         if (hostAt <= 0) return SetHostPort(e, body);
         SetUser(e, head[..hostAt]);
-        if (invalid) e.AddJson("user.invalid", "true"u8);
+        if (invalid) e.AddJson(UserInvalid, "true"u8);
         return SetHostPort(e, body[(hostAt + 1)..]);
     }
 
