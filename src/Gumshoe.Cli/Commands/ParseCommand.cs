@@ -175,9 +175,20 @@ public static class ParseCommand
         }
     }
 
+    // A worker's direct writer for the file being parsed: made once per file and thread, not once per block.
+    [ThreadStatic] private static (IDirectJsonParser Parser, ParseContext Context, IDirectJsonWriter Writer)? _direct;
+
+    private static IDirectJsonWriter DirectWriter(IDirectJsonParser parser, ParseContext context, string? path)
+    {
+        if (_direct is var (p, c, w) && ReferenceEquals(p, parser) && ReferenceEquals(c, context)) return w;
+        var writer = parser.CreateDirectWriter(context, path);
+        _direct = (parser, context, writer);
+        return writer;
+    }
+
     private static void Process(Block block, IParser parser, ParseContext context, string? path, DateTimeOffset fallback, Options options)
     {
-        var direct = options.Direct && parser is IDirectJsonParser d ? d.CreateDirectWriter(context, path) : null;
+        var direct = options.Direct && parser is IDirectJsonParser d ? DirectWriter(d, context, path) : null;
         var json = block.Json;
         Event? e = null;
         for (var i = 0; i < block.Count; i++)

@@ -223,6 +223,7 @@ public static class EventJson
     [ThreadStatic] private static Utf8JsonWriter? _valueWriter;
     [ThreadStatic] private static long _lastStampTicks;
     [ThreadStatic] private static byte[]? _lastStamp;
+    [ThreadStatic] private static int _lastStampLength;
     private static readonly JsonWriterOptions RelaxedOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
     private static void WriteValueUtf8(IBufferWriter<byte> output, FieldValue v)
@@ -256,13 +257,23 @@ public static class EventJson
             case FieldKind.Timestamp:
             {
                 // consecutive events mostly share their second: the last stamp's bytes are kept
+                // (in one buffer, rewritten: a new array per second was most of a parse's garbage)
                 var ticks = v.AsTimestamp().UtcTicks;
-                if (_lastStamp is null || ticks != _lastStampTicks)
+                var stamp = _lastStamp ??= new byte[64];
+                if (_lastStampLength == 0 || ticks != _lastStampTicks)
                 {
-                    _lastStamp = WrittenByWriter(v).ToArray();
+                    var written = WrittenByWriter(v);
+                    if (written.Length > stamp.Length)
+                    {
+                        _lastStampLength = 0;
+                        output.Write(written);
+                        return;
+                    }
+                    written.CopyTo(stamp);
+                    _lastStampLength = written.Length;
                     _lastStampTicks = ticks;
                 }
-                output.Write(_lastStamp);
+                output.Write(stamp.AsSpan(0, _lastStampLength));
                 return;
             }
         }
