@@ -130,7 +130,12 @@ public static class ReplayCommand
                         return 1;
                     }
                 }
-                actions = new ReplayActions(config, rules, provider.DataDirectory, participants, metrics, loggers);
+                try { actions = new ReplayActions(config, rules, provider.DataDirectory, participants, metrics, loggers); }
+                catch (DataDirectoryInUseException ex)
+                {
+                    Console.Error.WriteLine($"error: {ex.Message}");
+                    return 1;
+                }
                 pipeline.AlertRaised += _ => actions.AfterAlert();
             }
             await using var __ = actions;

@@ -138,6 +138,11 @@ public static class RunCommand
             if (cluster is not null || m == "web")
             {
                 try { return await RunRoleAsync(m, cluster, config, store!, directory, r.GetValue(eventsOut), metrics, loggers, stop.Token); }
+                catch (Exception ex) when (ex is DataDirectoryInUseException or InvalidDataException)
+                {
+                    Console.Error.WriteLine($"error: {ex.Message}");
+                    return 1;
+                }
                 finally
                 {
                     if (app is not null)
@@ -164,6 +169,12 @@ public static class RunCommand
             try
             {
                 await runner.RunAsync(stop.Token);
+            }
+            catch (Exception ex) when (ex is DataDirectoryInUseException or InvalidDataException)
+            {
+                // another run holds the data directory, or its checkpoint is corrupt: nothing was read
+                Console.Error.WriteLine($"error: {ex.Message}");
+                return 1;
             }
             finally
             {

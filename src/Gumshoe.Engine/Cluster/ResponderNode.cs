@@ -32,6 +32,7 @@ public sealed class ResponderNode(ClusterConnection connection, GumshoeConfig co
     {
         var rules = RuleSet.Compile(config, metrics);
         var checkpoints = new CheckpointStore(dataDirectory);
+        using var hold = checkpoints.Hold();
         var checkpoint = checkpoints.Load();
         var journalOptions = config.Sections.GetValueOrDefault("actions") as ActionJournalOptions ?? new ActionJournalOptions();
         await using var journal = new ActionJournal(journalOptions, rules.FindAction, dataDirectory, metrics, loggers);

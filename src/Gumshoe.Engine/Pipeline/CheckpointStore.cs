@@ -13,6 +13,9 @@ public sealed class CheckpointStore(string dataDirectory)
     public string Directory { get; } = System.IO.Path.GetFullPath(dataDirectory);
     public string Path => System.IO.Path.Combine(Directory, "checkpoint.json");
 
+    /// <summary>Holds the directory for one run (see <see cref="DataDirectoryLock"/>); take it before <see cref="Load"/>.</summary>
+    public DataDirectoryLock Hold() => DataDirectoryLock.Acquire(Directory);
+
     /// <summary>The last committed checkpoint, or null on a first start.</summary>
     public JsonObject? Load()
     {

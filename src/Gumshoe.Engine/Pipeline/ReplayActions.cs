@@ -18,6 +18,7 @@ public sealed class ReplayActions : IAsyncDisposable
     private readonly ActionJournal _journal;
     private readonly CheckpointStore _store;
     private readonly IReadOnlyList<ICommitParticipant> _participants;
+    private readonly DataDirectoryLock _hold;
     private readonly ILogger _logger;
     private readonly int _commitEvery;
     private int _sinceCommit;
@@ -27,6 +28,7 @@ public sealed class ReplayActions : IAsyncDisposable
     {
         var options = config.Sections.GetValueOrDefault("actions") as ActionJournalOptions ?? new ActionJournalOptions();
         _store = new CheckpointStore(Path.Combine(dataDirectory, "replay"));
+        _hold = _store.Hold();
         _journal = new ActionJournal(options, rules.FindAction, dataDirectory, metrics, loggers);
         _journal.Restore(_store.Load()?["actions"]);
         _participants = participants;
@@ -66,5 +68,9 @@ public sealed class ReplayActions : IAsyncDisposable
         return idle;
     }
 
-    public ValueTask DisposeAsync() => _journal.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _journal.DisposeAsync();
+        _hold.Dispose();
+    }
 }

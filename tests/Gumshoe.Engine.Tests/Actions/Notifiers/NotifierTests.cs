@@ -83,6 +83,36 @@ public sealed class NotifierTests : IDisposable
     }
 
     [Fact]
+    public async Task A_slack_incoming_webhook_gets_the_whole_message_with_the_templated_text_and_no_token_or_channel()
+    {
+        var slack = (SlackNotifier)SlackNotifier.Create(Node($$"""
+            webhook_url: {{_sink.Url}}/services/T000/B000/XXXX
+            web_url: https://gumshoe.example.com/
+            text: "Unusual sign-in for {user.email} from {source.geo.country_iso_code} ({rule})"
+            dead_letter: {{DeadLetters}}
+            """), new ComponentContext { Registry = BuiltInComponents.Create() });
+
+        await slack.ExecuteAsync(Request(), CancellationToken.None);
+
+        var post = _sink.Requests.Single();
+        Assert.Equal("/services/T000/B000/XXXX", post.Path);
+        Assert.Null(post.Authorization);
+        var body = JsonNode.Parse(post.Body)!.AsObject();
+        Assert.False(body.ContainsKey("channel")); // an incoming webhook posts to the channel it was made for
+        Assert.Equal("Unusual sign-in for alice.nguyen@example.com from CN (impossible-travel)", (string)body["text"]!);
+        var blocks = body["blocks"]!.AsArray();
+        Assert.Equal(["header", "section", "section", "actions"], blocks.Select(b => (string)b!["type"]!));
+        var fields = blocks[1]!["fields"]!.AsArray().Select(f => (string)f!["text"]!).ToList();
+        Assert.Equal("*Who*\nalice.nguyen@example.com", fields[0]);
+        Assert.Contains("okta user.session.start success", fields[1]);
+        Assert.Equal("*From where*\n175.16.199.24 (Changchun, CN)", fields[2]);
+        Assert.StartsWith("*When*\n2026-11-20", fields[3]);
+        Assert.Equal("Unusual sign-in for alice.nguyen@example.com from CN (impossible-travel)", (string)blocks[2]!["text"]!["text"]!);
+        Assert.Equal(["https://gumshoe.example.com/entities/user/alice.nguyen%40example.com", "https://gumshoe.example.com/entities/ip/175.16.199.24"],
+            blocks[3]!["elements"]!.AsArray().Select(b => (string)b!["url"]!));
+    }
+
+    [Fact]
     public async Task Slack_escapes_event_data_so_it_cannot_mention_the_channel()
     {
         var slack = new SlackNotifier(new Uri(_sink.Url + "/hook"), new Uri("https://slack.com/api"), null, null, null, null, Delivery());

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Gumshoe.Engine.Pipeline;
+using Gumshoe.Engine.Tests.Inputs;
+using Gumshoe.Engine.Tests.Inputs.Saas.Fakes;
+using Gumshoe.Engine.Tests.Parsers;
+
+namespace Gumshoe.Engine.Tests.Pipeline;
+
+/// <summary>
+/// One data directory, one run: a second <c>gumshoe run</c> on a directory in use is refused with a message naming
+/// the holder and reads nothing; once the first is gone — SIGKILL included — the directory is free again.
+/// </summary>
+public sealed class DataDirectoryLockTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("gumshoe-lock-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Data => Path.Combine(_dir, "data");
+
+    [Fact]
+    public void A_hold_excludes_a_second_hold_in_the_same_process_until_released()
+    {
+        using (DataDirectoryLock.Acquire(Data))
+        {
+            var refused = Assert.Throws<DataDirectoryInUseException>(() => DataDirectoryLock.Acquire(Data));
+            Assert.Contains("another run in this process", refused.Message);
+            Assert.Contains(Data, refused.Message);
+            using var other = DataDirectoryLock.Acquire(Path.Combine(_dir, "other")); // another directory is another hold
+        }
+        using var again = DataDirectoryLock.Acquire(Data);
+        Assert.Contains($"pid {Environment.ProcessId}", File.ReadAllText(Path.Combine(Data, "checkpoint.lock")));
+    }
+
+    [Fact]
+    public async Task A_second_run_on_a_data_directory_in_use_is_refused_and_a_killed_run_frees_it()
+    {
+        var log = Path.Combine(_dir, "auth.log");
+        File.WriteAllLines(log, File.ReadLines(SharedData.File("logs/OpenSSH_2k.log")).Take(100));
+        var config = Path.Combine(_dir, "gumshoe.yml");
+        File.WriteAllText(config, $$"""
+            inputs:
+              - name: auth
+                type: file
+                paths: ["{{log}}"]
+                start_at: beginning
+                parser: sshd
+            """);
+        Process Run(List<string> output) => GumshoeProcess.Start(
+            ["run", "-v", "-c", config, "--data-dir", Data, "--metrics-listen", $"127.0.0.1:{Loopback.FreePort()}"], new Dictionary<string, string>(), output);
+
+        var firstOutput = new List<string>();
+        using var first = Run(firstOutput);
+        await WaitForAsync(() => File.Exists(Path.Combine(Data, "checkpoint.json")), "the first run's checkpoint", firstOutput);
+
+        var secondOutput = new List<string>();
+        using (var second = Run(secondOutput))
+        {
+            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(1, second.ExitCode);
+        }
+        lock (secondOutput)
+            Assert.Contains(secondOutput, l => l.Contains($"error: data directory {Data} is in use by another gumshoe, pid {first.Id}", StringComparison.Ordinal));
+        Assert.False(first.HasExited);
+
+        first.Kill(); // SIGKILL: the kernel drops the lock with the process
+        await first.WaitForExitAsync();
+        var thirdOutput = new List<string>();
+        using var third = Run(thirdOutput);
+        await WaitForAsync(() => { lock (thirdOutput) return thirdOutput.Any(l => l.Contains("resumed from checkpoint", StringComparison.Ordinal)); }, "the third run to resume", thirdOutput);
+        Assert.Equal(0, await GumshoeProcess.StopAsync(third));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what, List<string> output)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.Elapsed > TimeSpan.FromSeconds(30))
+                lock (output) Assert.Fail($"timed out waiting for {what}; output:\n{string.Join('\n', output)}");
+            await Task.Delay(50);
+        }
+    }
+}
