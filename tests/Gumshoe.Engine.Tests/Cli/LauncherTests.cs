@@ -16,7 +16,7 @@ public sealed class LauncherTests : IDisposable
 
     public LauncherTests()
     {
-        var launcher = Path.Combine(RepositoryRoot(), "gumshoe");
+        var launcher = Path.Combine(Repository.Root, "gumshoe");
         File.Copy(launcher, Path.Combine(_root, "gumshoe"));
         Directory.CreateDirectory(Path.Combine(_root, "src/Gumshoe.Cli/Commands"));
         Directory.CreateDirectory(Path.Combine(_root, "src/Gumshoe.Cli/obj"));
@@ -44,12 +44,6 @@ public sealed class LauncherTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, true);
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "gumshoe")) && File.Exists(Path.Combine(dir.FullName, "Gumshoe.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("repository root not found");
-    }
 
     private Process Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Gumshoe.Engine.Inputs;
 using Gumshoe.LogGen;
 
 namespace Gumshoe.Engine.Tests.Cli;
@@ -26,20 +27,14 @@ public sealed class ParseCommandTests : IDisposable
     /// <summary>The repository's <c>./gumshoe parse</c>: the native build, built first if the sources changed.</summary>
     private static (int Code, byte[] Out, string Err) NativeGumshoe(params string[] args)
     {
-        var psi = new ProcessStartInfo(Path.Combine(RepositoryRoot(), "gumshoe")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(Path.Combine(Repository.Root, "gumshoe")) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["GUMSHOE_NATIVE"] = "required"; // no fall-back to the portable build
         var result = Run(psi);
-        Assert.True(File.Exists(Path.Combine(RepositoryRoot(), ".build/native/gumshoe")));
+        Assert.True(File.Exists(Path.Combine(Repository.Root, ".build/native/gumshoe")));
         return result;
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "gumshoe")) && File.Exists(Path.Combine(dir.FullName, "Gumshoe.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("repository root not found");
-    }
 
     private static (int Code, byte[] Out, string Err) Run(ProcessStartInfo psi)
     {
@@ -147,6 +142,64 @@ public sealed class ParseCommandTests : IDisposable
     }
 
     /// <summary>
+    /// The reading thread cuts blocks after a newline and the workers split them: every line comes out where the
+    /// line reader of replay and the inputs puts it — offset, text, cut to the limit — for lines around the limit
+    /// (in a block, across blocks, with CR), a file ending inside an over-long line, and more blocks than workers.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Every_line_is_where_the_line_reader_puts_it(bool endsInLongLine)
+    {
+        var path = Path.Combine(_dir, "cuts.log");
+        var max = LineSplitter.DefaultMaxLineBytes;
+        var generator = new SshdLogGenerator(11, new DateTime(2026, 5, 1));
+        using (var f = File.Create(path))
+        {
+            void Line(string s) => f.Write(Encoding.ASCII.GetBytes(s + "\n"));
+            string Filler(int length) => "May  1 00:00:00 gate sshd[1]: Connection from 1.2.3.4 port 5 on x " + new string('x', length - 66);
+            for (var round = 0; round < 3; round++)
+            {
+                for (var i = 0; i < 7000; i++) Line(generator.NextLine());
+                Line(Filler(max));           // exactly the limit: whole
+                Line(Filler(max + 1));       // one byte over: cut
+                Line(Filler(max - 1) + "\r"); // the limit with its CR
+                Line(Filler(3 * max));       // several blocks long
+                Line(Filler(600_000));       // longer than a block, within the limit
+            }
+            for (var i = 0; i < 2000; i++) Line(generator.NextLine());
+            if (endsInLongLine) f.Write(Encoding.ASCII.GetBytes(Filler(max + 10))); // no newline at the end
+        }
+        var reference = new LogFileReader(path).Lines().ToList();
+
+        var parsed = Gumshoe("parse", "--parser", "sshd", "--unmatched", path);
+        Assert.True(parsed.Code == 0, parsed.Err);
+        var seen = new Dictionary<long, string>();
+        foreach (var line in Encoding.UTF8.GetString(parsed.Out).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var json = JsonDocument.Parse(line).RootElement;
+            seen.Add(json.GetProperty("log").GetProperty("offset").GetInt64(), json.GetProperty("event").GetProperty("original").GetString()!);
+        }
+        var prefix = $"unmatched {path}:";
+        foreach (var line in parsed.Err.Split('\n').Where(l => l.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            var rest = line[prefix.Length..];
+            var colon = rest.IndexOf(": ", StringComparison.Ordinal);
+            seen.Add(long.Parse(rest[..colon], System.Globalization.CultureInfo.InvariantCulture), rest[(colon + 2)..]);
+        }
+        Assert.Equal(reference.Count, seen.Count);
+        foreach (var (text, offset, _, _) in reference)
+        {
+            Assert.True(seen.TryGetValue(offset, out var got), $"no line at offset {offset}");
+            Assert.True(text == got, $"the line at {offset} differs: {text.Length} vs {got.Length} characters");
+        }
+        var tooLong = reference.Count(l => (l.Problems & LineProblem.TooLong) != 0);
+        Assert.Equal(endsInLongLine ? 7 : 6, tooLong);
+        Assert.Contains($"line_too_long: {tooLong}", Summary(parsed.Err));
+        Assert.Equal(endsInLongLine, Summary(parsed.Err).Contains("truncated_last_line: 1", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// The native build (ahead-of-time compiled, what <c>./gumshoe parse</c> runs) writes the bytes of the portable
     /// build for every pack: the direct sshd path and the event path, awkward lines, real logs, errors.
     /// </summary>
@@ -154,7 +207,7 @@ public sealed class ParseCommandTests : IDisposable
     public void The_native_build_writes_what_the_portable_build_writes()
     {
         var log = WriteLog();
-        var shared = Path.Combine(RepositoryRoot(), "../shared/data/logs");
+        var shared = Path.Combine(Repository.Root, "../shared/data/logs");
         var json = Path.Combine(_dir, "events.jsonl");
         File.WriteAllLines(json, [
             """{"@timestamp":"2026-03-01T10:00:00Z","user":{"name":"alice"},"source":{"ip":"2001:db8::1"},"n":1.5,"tags":["a","b"]}""",
