@@ -119,12 +119,14 @@ public static class ParseCommand
         public readonly Dictionary<string, long> Reasons = [];
     }
 
-    /// <summary>The blocks in flight, in input order, and the free ones: at most two per worker exist.</summary>
+    /// <summary>The blocks in flight, in input order, and the free ones: one per worker and one being read.</summary>
     private sealed class Run(Stream output, Totals totals, int workers)
     {
         private readonly Queue<(Block Block, Task Task)> _inFlight = new();
         private readonly Stack<Block> _free = new();
-        private readonly int _maxInFlight = Math.Max(2, workers * 2);
+        // one more than the workers keeps them busy while the oldest is written; more only adds buffers to fault in
+        // (measured: two per worker 0.277 s, one per worker and one 0.270 s mean wall, interleaved runs)
+        private readonly int _maxInFlight = workers + 1;
         private readonly SemaphoreSlim _slots = new(workers, workers);
 
         public void File(LogFileReader reader, Action<Block> process)

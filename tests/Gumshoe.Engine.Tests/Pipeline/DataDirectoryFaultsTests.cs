@@ -22,6 +22,7 @@ public sealed class DataDirectoryFaultsTests : IDisposable
     private readonly List<string> _output = [];
     private readonly string[] _lines = File.ReadAllLines(SharedData.File("logs/OpenSSH_2k.log"));
     private int _port = Loopback.FreePort();
+    private readonly List<Process> _started = []; // killed at the end, so a failed test leaves no run behind
 
     public DataDirectoryFaultsTests()
     {
@@ -33,6 +34,11 @@ public sealed class DataDirectoryFaultsTests : IDisposable
 
     public void Dispose()
     {
+        foreach (var p in _started)
+        {
+            try { if (!p.HasExited) p.Kill(); } catch (InvalidOperationException) { }
+            p.Dispose();
+        }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Run("chattr", "-i", _data); } catch (InvalidOperationException) { }
         try { Run("umount", "-l", _data); } catch (InvalidOperationException) { }
@@ -72,7 +78,7 @@ public sealed class DataDirectoryFaultsTests : IDisposable
     {
         var config = WriteConfig();
         File.WriteAllLines(Log, _lines.Take(700));
-        using var run = StartRun(config);
+        var run = StartRun(config); // disposed by the fixture
         await WaitForAsync(() => Metric("gumshoe_pipeline_events_total") >= 700, "the first lines to be processed");
 
         var filler = Path.Combine(_data, "filler");
@@ -115,7 +121,7 @@ public sealed class DataDirectoryFaultsTests : IDisposable
 
         Run("chattr", "-i", _data);
         File.AppendAllLines(Log, _lines.Skip(1400));
-        using var again = StartRun(config);
+        var again = StartRun(config); // disposed by the fixture
         await FinishAndCompareAsync(again, config);
     }
 
@@ -143,6 +149,7 @@ public sealed class DataDirectoryFaultsTests : IDisposable
             var p = GumshoeProcess.Start(
                 ["run", "-c", config, "--alerts-out", AlertsOut, "--data-dir", _data, "--metrics-listen", $"127.0.0.1:{_port}"],
                 new Dictionary<string, string>(), _output);
+            _started.Add(p);
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed < TimeSpan.FromSeconds(30) && !p.HasExited && !Said("cannot listen on") && double.IsNaN(Metric("gumshoe_checkpoint_healthy"))) Thread.Sleep(50);
             if (!Said("cannot listen on") || attempt == 3) return p;

@@ -49,26 +49,39 @@ public sealed class DataDirectoryLockTests : IDisposable
         Process Run(List<string> output) => GumshoeProcess.Start(
             ["run", "-v", "-c", config, "--data-dir", Data, "--metrics-listen", $"127.0.0.1:{Loopback.FreePort()}"], new Dictionary<string, string>(), output);
 
-        var firstOutput = new List<string>();
-        using var first = Run(firstOutput);
-        await WaitForAsync(() => File.Exists(Path.Combine(Data, "checkpoint.json")), "the first run's checkpoint", firstOutput);
-
-        var secondOutput = new List<string>();
-        using (var second = Run(secondOutput))
+        var started = new List<Process>();
+        try
         {
+            var firstOutput = new List<string>();
+            var first = Run(firstOutput);
+            started.Add(first);
+            await WaitForAsync(() => File.Exists(Path.Combine(Data, "checkpoint.json")), "the first run's checkpoint", firstOutput);
+
+            var secondOutput = new List<string>();
+            var second = Run(secondOutput);
+            started.Add(second);
             await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(1, second.ExitCode);
-        }
-        lock (secondOutput)
-            Assert.Contains(secondOutput, l => l.Contains($"error: data directory {Data} is in use by another gumshoe, pid {first.Id}", StringComparison.Ordinal));
-        Assert.False(first.HasExited);
+            lock (secondOutput)
+                Assert.Contains(secondOutput, l => l.Contains($"error: data directory {Data} is in use by another gumshoe, pid {first.Id}", StringComparison.Ordinal));
+            Assert.False(first.HasExited);
 
-        first.Kill(); // SIGKILL: the kernel drops the lock with the process
-        await first.WaitForExitAsync();
-        var thirdOutput = new List<string>();
-        using var third = Run(thirdOutput);
-        await WaitForAsync(() => { lock (thirdOutput) return thirdOutput.Any(l => l.Contains("resumed from checkpoint", StringComparison.Ordinal)); }, "the third run to resume", thirdOutput);
-        Assert.Equal(0, await GumshoeProcess.StopAsync(third));
+            first.Kill(); // SIGKILL: the kernel drops the lock with the process
+            await first.WaitForExitAsync();
+            var thirdOutput = new List<string>();
+            var third = Run(thirdOutput);
+            started.Add(third);
+            await WaitForAsync(() => { lock (thirdOutput) return thirdOutput.Any(l => l.Contains("resumed from checkpoint", StringComparison.Ordinal)); }, "the third run to resume", thirdOutput);
+            Assert.Equal(0, await GumshoeProcess.StopAsync(third));
+        }
+        finally
+        {
+            foreach (var p in started)
+            {
+                if (!p.HasExited) p.Kill();
+                p.Dispose();
+            }
+        }
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what, List<string> output)
