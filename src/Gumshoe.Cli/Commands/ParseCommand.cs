@@ -21,7 +21,10 @@ namespace Gumshoe.Cli.Commands;
 /// </remarks>
 public static class ParseCommand
 {
-    private const int BlockBytes = 512 << 10;
+    // Each block in flight has its JSON buffer (about five times the block), faulted in page by page on first use:
+    // 256 KiB blocks spend fewer faults than 512 KiB and fewer hand-offs than 128 KiB (measured, interleaved runs:
+    // 0.313 → 0.292 s mean wall against 512 KiB; 128 KiB slower than 256)
+    private const int BlockBytes = 256 << 10;
 
     /// <summary>A block of whole lines as read, and what parsing them gave; reused once written.</summary>
     private sealed class Block
