@@ -32,7 +32,10 @@ public sealed class ResponderNode(ClusterConnection connection, GumshoeConfig co
     {
         var rules = RuleSet.Compile(config, metrics);
         var checkpoints = new CheckpointStore(dataDirectory);
-        using var hold = checkpoints.Hold();
+        DataDirectoryLock held;
+        try { held = await checkpoints.HoldAsync(_logger, stop); }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; } // stopped while waiting for it
+        using var hold = held;
         var checkpoint = checkpoints.Load();
         var journalOptions = config.Sections.GetValueOrDefault("actions") as ActionJournalOptions ?? new ActionJournalOptions();
         await using var journal = new ActionJournal(journalOptions, rules.FindAction, dataDirectory, metrics, loggers);

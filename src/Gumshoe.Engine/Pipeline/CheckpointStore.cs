@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 
 namespace Gumshoe.Engine.Pipeline;
 
@@ -15,6 +16,14 @@ public sealed class CheckpointStore(string dataDirectory)
 
     /// <summary>Holds the directory for one run (see <see cref="DataDirectoryLock"/>); take it before <see cref="Load"/>.</summary>
     public DataDirectoryLock Hold() => DataDirectoryLock.Acquire(Directory);
+
+    /// <summary>
+    /// Holds the directory for one run, waiting as long as a run being stopped may take to write its last checkpoint
+    /// (10 s) for another process to let go of it.
+    /// </summary>
+    public Task<DataDirectoryLock> HoldAsync(ILogger logger, CancellationToken cancellationToken) =>
+        DataDirectoryLock.AcquireAsync(Directory, TimeSpan.FromSeconds(10),
+            holder => logger.LogWarning("data directory {Directory} is held by {Holder}; waiting up to 10 s for it to stop", Directory, holder), cancellationToken);
 
     /// <summary>The last committed checkpoint, or null on a first start.</summary>
     public JsonObject? Load()

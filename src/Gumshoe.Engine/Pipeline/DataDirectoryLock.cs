@@ -25,7 +25,14 @@ public sealed class DataDirectoryLock : IDisposable
     }
 
     /// <summary>Takes the hold on <paramref name="directory"/> (created if missing), or throws <see cref="DataDirectoryInUseException"/>.</summary>
-    public static DataDirectoryLock Acquire(string directory)
+    public static DataDirectoryLock Acquire(string directory) =>
+        AcquireAsync(directory, TimeSpan.Zero, null, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Takes the hold, waiting up to <paramref name="wait"/> for another process to let go of it — a run restarted
+    /// while the last one still writes its final checkpoint — and telling <paramref name="waiting"/> who holds it.
+    /// </summary>
+    public static async Task<DataDirectoryLock> AcquireAsync(string directory, TimeSpan wait, Action<string>? waiting, CancellationToken cancellationToken)
     {
         directory = Path.GetFullPath(directory);
         Directory.CreateDirectory(directory);
@@ -36,9 +43,23 @@ public sealed class DataDirectoryLock : IDisposable
         try
         {
             file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-            if (!OperatingSystem.IsMacOS()) // where .NET has no record locks; Gumshoe runs on Linux
+            var since = System.Diagnostics.Stopwatch.StartNew();
+            while (!OperatingSystem.IsMacOS()) // where .NET has no record locks; Gumshoe runs on Linux
             {
-                try { file.Lock(0, 1); }
+                try
+                {
+                    file.Lock(0, 1);
+                    break;
+                }
+                catch (IOException) when (since.Elapsed < wait)
+                {
+                    if (waiting is not null)
+                    {
+                        waiting(Holder(file));
+                        waiting = null;
+                    }
+                    await Task.Delay(100, cancellationToken);
+                }
                 catch (IOException)
                 {
                     throw new DataDirectoryInUseException(directory, Holder(file));

@@ -7,8 +7,9 @@ using Gumshoe.Engine.Tests.Parsers;
 namespace Gumshoe.Engine.Tests.Pipeline;
 
 /// <summary>
-/// One data directory, one run: a second <c>gumshoe run</c> on a directory in use is refused with a message naming
-/// the holder and reads nothing; once the first is gone — SIGKILL included — the directory is free again.
+/// One data directory, one run: a second <c>gumshoe run</c> on a directory in use waits 10 s for it, then is refused
+/// with a message naming the holder, having read nothing; a run started while the last one stops takes over once it
+/// is gone; after a SIGKILL the directory is free at once.
 /// </summary>
 public sealed class DataDirectoryLockTests : IDisposable
 {
@@ -60,11 +61,26 @@ public sealed class DataDirectoryLockTests : IDisposable
             var secondOutput = new List<string>();
             var second = Run(secondOutput);
             started.Add(second);
-            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var waited = Stopwatch.StartNew();
+            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(40));
             Assert.Equal(1, second.ExitCode);
+            Assert.True(waited.Elapsed >= TimeSpan.FromSeconds(9), $"refused after {waited.Elapsed}, without waiting");
             lock (secondOutput)
+            {
+                Assert.Contains(secondOutput, l => l.Contains($"is held by another gumshoe, pid {first.Id}", StringComparison.Ordinal) && l.Contains("waiting up to 10 s", StringComparison.Ordinal));
                 Assert.Contains(secondOutput, l => l.Contains($"error: data directory {Data} is in use by another gumshoe, pid {first.Id}", StringComparison.Ordinal));
+            }
             Assert.False(first.HasExited);
+
+            // a restart that does not wait for the last run to stop: the new run waits for it
+            var takeoverOutput = new List<string>();
+            GumshoeProcess.Signal(first, "TERM");
+            var takeover = Run(takeoverOutput);
+            started.Add(takeover);
+            await first.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, first.ExitCode);
+            await WaitForAsync(() => { lock (takeoverOutput) return takeoverOutput.Any(l => l.Contains("resumed from checkpoint", StringComparison.Ordinal)); }, "the new run to take over", takeoverOutput);
+            first = takeover;
 
             first.Kill(); // SIGKILL: the kernel drops the lock with the process
             await first.WaitForExitAsync();
