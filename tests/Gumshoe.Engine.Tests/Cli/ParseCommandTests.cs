@@ -213,8 +213,17 @@ public sealed class ParseCommandTests : IDisposable
             """{"@timestamp":"2026-03-01T10:00:00Z","user":{"name":"alice"},"source":{"ip":"2001:db8::1"},"n":1.5,"tags":["a","b"]}""",
             """{"broken": """,
             """{"event":{"action":"x"},"deep":{"er":{"still":true}}}"""]);
+        var config = Path.Combine(_dir, "parsers.yml"); // parsers from a config: YAML loading and grok in the native build
+        File.WriteAllText(config, """
+            parsers:
+              - name: failed
+                type: grok
+                pattern: '%{SYSLOGTIMESTAMP:ts} %{SYSLOGHOST:host.name} %{SYSLOGPROG}: Failed password for (?:invalid user )?%{USERNAME:user.name} from %{IP:source.ip} port %{INT:source.port:int} ssh2'
+                timestamp: {field: ts, format: bsd}
+            """);
         string[][] cases =
         [
+            ["parse", "--config", config, "--parser", "failed", Path.Combine(shared, "OpenSSH_2k.log")],
             ["parse", "--parser", "sshd", "--unmatched", log],
             ["parse", "--parser", "sshd", Path.Combine(shared, "OpenSSH_2k.log")],
             ["parse", "--parser", "syslog", "--unmatched", Path.Combine(shared, "Linux_2k.log")],
