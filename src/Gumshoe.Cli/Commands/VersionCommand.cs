@@ -12,7 +12,9 @@ public static class VersionCommand
         cmd.SetAction(_ =>
         {
             var v = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
-            Console.WriteLine($"gumshoe {v.Split('+')[0]} (.NET {Environment.Version})");
+            // which build answered: the launcher runs `parse` from the native one
+            var build = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "portable" : "native";
+            Console.WriteLine($"gumshoe {v.Split('+')[0]} (.NET {Environment.Version}, {build})");
             return 0;
         });
         return cmd;

@@ -235,6 +235,9 @@ public sealed class ParseCommandTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "empty.log"), "");
         var build = NativeGumshoe("parse", "--parser", "sshd", Path.Combine(_dir, "empty.log")); // built here when the sources changed
         Assert.True(build.Code == 0, build.Err);
+        var version = Run(new ProcessStartInfo(Path.Combine(Repository.Root, ".build/native/gumshoe"), ["version"]) { RedirectStandardOutput = true, RedirectStandardError = true });
+        Assert.EndsWith(", native)\n", Encoding.UTF8.GetString(version.Out));
+        Assert.EndsWith(", portable)\n", Encoding.UTF8.GetString(Gumshoe("version").Out));
         foreach (var args in cases)
         {
             var portable = Gumshoe(args);
