@@ -91,7 +91,7 @@ public sealed class ClusterEndToEndTests : IAsyncLifetime
             ? File.ReadAllLines(Path.Combine(_dir, "single-alerts.jsonl")) : [])), x => x.Count >= 12, TimeSpan.FromSeconds(60));
         Assert.Equal(12, expected.Count); // what the rule finds in the sample (see the ssh-bruteforce contract)
         var got = await WaitForAsync(ExportAsync, x => x.SetEquals(expected), TimeSpan.FromSeconds(120));
-        Assert.True(got.SetEquals(expected), Diff(expected, got));
+        Assert.True(got.SetEquals(expected), Diff(expected, got) + "\n" + Story());
 
         var expectedDecisions = await WaitForAsync(() => SqliteDecisionsAsync(Path.Combine(_dir, "single", "gumshoe.db")), x => x.Triggers == 12, TimeSpan.FromSeconds(30));
         var gotDecisions = await WaitForAsync(PostgresDecisionsAsync, x => x.Triggers >= expectedDecisions.Triggers && x.Decisions.SetEquals(expectedDecisions.Decisions), TimeSpan.FromSeconds(60));
@@ -111,6 +111,17 @@ public sealed class ClusterEndToEndTests : IAsyncLifetime
 
     private async Task<HashSet<string>> ExportAsync() => ReadAlerts((await RunCliAsync("alerts", "export", "-c",
         Path.Combine(SaasPollerTests.RepoRoot(), "examples", "cluster.yml"))).Split('\n'));
+
+    // the members' own words (warnings and errors first), for a failure that happened between them
+    private string Story()
+    {
+        lock (_output)
+        {
+            var notable = _output.Where(l => l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase)
+                || l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("exception", StringComparison.OrdinalIgnoreCase)).TakeLast(40);
+            return "members said:\n" + string.Join('\n', notable) + "\nlast lines:\n" + string.Join('\n', _output.TakeLast(40));
+        }
+    }
 
     private static string Diff(HashSet<string> expected, HashSet<string> got) =>
         $"missing: {string.Join(" | ", expected.Except(got))}; unexpected: {string.Join(" | ", got.Except(expected))}";

@@ -26,7 +26,7 @@ internal sealed class SaasApiFake : IAsyncDisposable
     public const string GraphAccessToken = "eyJ.fake-graph-token";
     public const string StaticToken = "test-token";
 
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly JsonObject _sources;
@@ -42,10 +42,22 @@ internal sealed class SaasApiFake : IAsyncDisposable
         _sources = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "manifest.json")))!["sources"]!.AsObject();
         // the Google applications the shared samples lack, from the project's own test data (same page structure)
         foreach (var app in GoogleApplications) _sources["google_reports_" + app] = GoogleSource(app);
-        var port = Loopback.FreePort();
-        BaseUrl = $"http://127.0.0.1:{port}";
-        _listener.Prefixes.Add(BaseUrl + "/");
-        _listener.Start();
+        // a free port may be taken by a parallel test before the listener binds it: another one then
+        for (var attempt = 0; ; attempt++)
+        {
+            BaseUrl = $"http://127.0.0.1:{Loopback.FreePort()}";
+            _listener = new HttpListener();
+            _listener.Prefixes.Add(BaseUrl + "/");
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 10)
+            {
+                _listener.Close();
+            }
+        }
         _loop = Task.Run(AcceptLoop);
     }
 
