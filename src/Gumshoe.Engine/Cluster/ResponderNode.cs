@@ -32,10 +32,8 @@ public sealed class ResponderNode(ClusterConnection connection, GumshoeConfig co
     {
         var rules = RuleSet.Compile(config, metrics);
         var checkpoints = new CheckpointStore(dataDirectory);
-        DataDirectoryLock held;
-        try { held = await checkpoints.HoldAsync(_logger, stop); }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; } // stopped while waiting for it
-        using var hold = held;
+        using var hold = await checkpoints.HoldAsync(_logger, stop);
+        if (hold is null) return; // stopped while waiting for it
         var checkpoint = checkpoints.Load();
         var journalOptions = config.Sections.GetValueOrDefault("actions") as ActionJournalOptions ?? new ActionJournalOptions();
         await using var journal = new ActionJournal(journalOptions, rules.FindAction, dataDirectory, metrics, loggers);

@@ -29,7 +29,11 @@ public sealed class RawJsonLayout
         if (fields.Length > 64) throw new ArgumentException("at most 64 fields", nameof(fields));
         _names = new string[fields.Length];
         _strings = new bool[fields.Length];
-        for (var i = 0; i < fields.Length; i++) (_names[i], _strings[i]) = fields[i];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            (_names[i], _strings[i]) = fields[i];
+            if (string.IsNullOrEmpty(_names[i])) throw new ArgumentException($"slot {i} has no field name", nameof(fields));
+        }
     }
 
     /// <summary>Number of fields (slots).</summary>
@@ -144,9 +148,6 @@ public sealed class RawJsonEvent(RawJsonLayout layout)
         _source = source;
         (_sourceArray, _sourceStart) = MemoryMarshal.TryGetArray(source, out var segment) ? (segment.Array!, segment.Offset) : ([], 0);
     }
-
-    /// <summary>The line the strings are slices of.</summary>
-    internal ReadOnlySpan<byte> Source => _source.Span;
 
     /// <summary>
     /// Copies the value of <paramref name="slot"/> to <paramref name="destination"/> (<paramref name="at"/> is its

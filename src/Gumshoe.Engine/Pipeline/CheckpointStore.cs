@@ -19,11 +19,17 @@ public sealed class CheckpointStore(string dataDirectory)
 
     /// <summary>
     /// Holds the directory for one run, waiting as long as a run being stopped may take to write its last checkpoint
-    /// (10 s) for another process to let go of it.
+    /// (10 s) for another process to let go of it; null when <paramref name="stop"/> ends the wait.
     /// </summary>
-    public Task<DataDirectoryLock> HoldAsync(ILogger logger, CancellationToken cancellationToken) =>
-        DataDirectoryLock.AcquireAsync(Directory, TimeSpan.FromSeconds(10),
-            holder => logger.LogWarning("data directory {Directory} is held by {Holder}; waiting up to 10 s for it to stop", Directory, holder), cancellationToken);
+    public async Task<DataDirectoryLock?> HoldAsync(ILogger logger, CancellationToken stop)
+    {
+        try
+        {
+            return await DataDirectoryLock.AcquireAsync(Directory, TimeSpan.FromSeconds(10),
+                holder => logger.LogWarning("data directory {Directory} is held by {Holder}; waiting up to 10 s for it to stop", Directory, holder), stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { return null; }
+    }
 
     /// <summary>The last committed checkpoint, or null on a first start.</summary>
     public JsonObject? Load()

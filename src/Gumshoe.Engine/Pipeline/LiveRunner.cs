@@ -67,10 +67,8 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
     public async Task RunAsync(CancellationToken stop)
     {
         var store = new CheckpointStore(options.DataDirectory);
-        DataDirectoryLock held;
-        try { held = await store.HoldAsync(_logger, stop); }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; } // stopped while waiting for it
-        using var hold = held;
+        using var hold = await store.HoldAsync(_logger, stop);
+        if (hold is null) return; // stopped while waiting for it
         var checkpoint = store.Load();
         // A collector's events file is read by an analyser as it grows: it is never cut back (the analyser would take
         // that for a truncation and read it all again). What the last run wrote past the checkpoint stays, and is not

@@ -22,16 +22,39 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
 {
     private readonly ParseContext _context;
     private readonly byte[]? _pathJson;
-    // Every field the writer sets: a slot each, strings quoted by the layout.
+    // Every field the writer sets: a slot each (constants, for the hot path), strings quoted by the layout.
     private const int Timestamp = 0, EventAction = 1, EventCategory = 2, EventOriginal = 3, EventOutcome = 4, EventReason = 5,
         HostName = 6, LogFilePath = 7, LogOffset = 8, Message = 9, ProcessName = 10, ProcessPid = 11, SourceAddress = 12,
         SourceDomain = 13, SourceIp = 14, SourcePort = 15, AuthMethod = 16, SshKey = 17, UserInvalid = 18, UserName = 19;
-    private static readonly RawJsonLayout Layout = new(
-        (Ecs.Timestamp, false), (Ecs.EventAction, true), (Ecs.EventCategory, true), (Ecs.EventOriginal, true),
-        (Ecs.EventOutcome, true), (Ecs.EventReason, true), (Ecs.HostName, true), (Ecs.LogFilePath, false),
-        (Ecs.LogOffset, false), (Ecs.Message, true), (Ecs.ProcessName, true), (Ecs.ProcessPid, false),
-        (Ecs.SourceAddress, true), (Ecs.SourceDomain, true), (Ecs.SourceIp, true), (Ecs.SourcePort, false),
-        ("ssh.auth_method", true), ("ssh.key", true), ("user.invalid", false), (Ecs.UserName, true));
+    private static readonly RawJsonLayout Layout = LayoutOfSlots();
+
+    // each slot's field set by its constant, so the numbers and the names cannot drift apart
+    private static RawJsonLayout LayoutOfSlots()
+    {
+        var fields = new (string Name, bool IsString)[UserName + 1];
+        fields[Timestamp] = (Ecs.Timestamp, false);
+        fields[EventAction] = (Ecs.EventAction, true);
+        fields[EventCategory] = (Ecs.EventCategory, true);
+        fields[EventOriginal] = (Ecs.EventOriginal, true);
+        fields[EventOutcome] = (Ecs.EventOutcome, true);
+        fields[EventReason] = (Ecs.EventReason, true);
+        fields[HostName] = (Ecs.HostName, true);
+        fields[LogFilePath] = (Ecs.LogFilePath, false);
+        fields[LogOffset] = (Ecs.LogOffset, false);
+        fields[Message] = (Ecs.Message, true);
+        fields[ProcessName] = (Ecs.ProcessName, true);
+        fields[ProcessPid] = (Ecs.ProcessPid, false);
+        fields[SourceAddress] = (Ecs.SourceAddress, true);
+        fields[SourceDomain] = (Ecs.SourceDomain, true);
+        fields[SourceIp] = (Ecs.SourceIp, true);
+        fields[SourcePort] = (Ecs.SourcePort, false);
+        fields[AuthMethod] = ("ssh.auth_method", true);
+        fields[SshKey] = ("ssh.key", true);
+        fields[UserInvalid] = ("user.invalid", false);
+        fields[UserName] = (Ecs.UserName, true);
+        return new RawJsonLayout(fields);
+    }
+
     private readonly RawJsonEvent _event = new(Layout);
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     // Consecutive lines mostly share their stamp: its bytes (with the space after it) and its JSON are kept.
