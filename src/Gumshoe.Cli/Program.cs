@@ -13,10 +13,10 @@ public static class Program
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(ParseCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
 #if !GUMSHOE_NATIVE // the native flavour (see Gumshoe.Cli.csproj) has the streaming commands only
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
-        root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(IsolationForestCommand.Create());
         root.Subcommands.Add(DecisionsCommand.Create());
         root.Subcommands.Add(UsersCommand.Create());

@@ -164,9 +164,10 @@ public static class ReplayCommand
         return c.Kind == Gumshoe.Engine.Events.FieldKind.Array ? c.AsArray().Any(v => v.AsString() == "authentication") : c.AsString() == "authentication";
     }
 
+    // written in 64 KiB steps rather than a write per line: the file is read when the replay ends
     private static JsonLinesFile Truncated(string path)
     {
         File.WriteAllBytes(path, []);
-        return new JsonLinesFile(path);
+        return new JsonLinesFile(path) { FlushEachLine = false };
     }
 }

@@ -120,7 +120,7 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
                 if (e.State == EntryState.Uncommitted) e.State = EntryState.Releasing;
                 var values = new JsonObject();
                 foreach (var (k, v) in e.Values) values[k] = v;
-                pending.Add(new JsonObject
+                pending.Add((JsonNode)new JsonObject
                 {
                     ["key"] = e.Key, ["rule"] = e.Rule, ["index"] = e.Index, ["attempts"] = e.Attempts,
                     ["error"] = e.LastError, ["values"] = values,

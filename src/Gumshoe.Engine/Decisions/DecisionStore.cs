@@ -128,7 +128,7 @@ public sealed class DecisionStore
                 """).With("@id", decision.Id).With("@scope", scope).With("@value", value).With("@reason", request.Reason)
                 .With("@rule", request.Rule).With("@alert", request.AlertId).With("@prio", request.Priority).With("@level", level)
                 .With("@explain", request.Explain).With("@rem", request.Remediation).With("@srm", request.SelfReleaseMax)
-                .With("@grace", (long)request.Grace.TotalMilliseconds).With("@onrel", JsonSerializer.Serialize(request.OnRelease.ToArray()))
+                .With("@grace", (long)request.Grace.TotalMilliseconds).With("@onrel", JsonSerializer.Serialize(request.OnRelease.ToArray(), DecisionJson.Default.StringArray))
                 .With("@now", now).With("@exp", expires).ExecAsync(ct);
             await InsertTriggerAsync(tx, trigger, decision.Id, now, ct);
             await _audit.AppendAsync(tx, actor, "create", decision.Id, request.Reason,
@@ -241,7 +241,7 @@ public sealed class DecisionStore
     }
 
     private static async Task<string[]> OnReleaseAsync(DbTransaction tx, string id, CancellationToken ct) =>
-        JsonSerializer.Deserialize<string[]>((string?)await tx.Command("SELECT on_release FROM decisions WHERE id = @id").With("@id", id).ScalarAsync(ct) ?? "[]") ?? [];
+        JsonSerializer.Deserialize((string?)await tx.Command("SELECT on_release FROM decisions WHERE id = @id").With("@id", id).ScalarAsync(ct) ?? "[]", DecisionJson.Default.StringArray) ?? [];
 
     private async Task JournalAsync(DbTransaction tx, Decision d, string transition, IReadOnlyList<string> effects, CancellationToken ct)
     {
@@ -330,3 +330,7 @@ public sealed class DecisionStore
 
 /// <summary>The entity may not release itself (self-release not offered, or used up).</summary>
 public sealed class SelfReleaseRefusedException(string message) : Exception(message);
+
+/// <summary>The store's JSON columns, serialised without reflection (the native build has none to spare).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class DecisionJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -37,7 +37,13 @@ public sealed class JsonLinesFile : IDisposable
     /// <summary>Lines written since opening.</summary>
     public long LinesWritten { get; private set; }
 
-    /// <summary>Writes one JSON object as a line; reaches the OS at once, so readers see it within milliseconds.</summary>
+    /// <summary>
+    /// Whether each line reaches the OS as it is written, so readers see it within milliseconds (the default); a
+    /// replay, whose file is read when it ends, leaves lines in the buffer until it fills.
+    /// </summary>
+    public bool FlushEachLine { get; init; } = true;
+
+    /// <summary>Writes one JSON object as a line.</summary>
     public void WriteLine(Action<Utf8JsonWriter> write)
     {
         _buffer.ResetWrittenCount();
@@ -46,7 +52,7 @@ public sealed class JsonLinesFile : IDisposable
         _json.Flush();
         _stream.Write(_buffer.WrittenSpan);
         _stream.WriteByte((byte)'\n');
-        _stream.Flush();
+        if (FlushEachLine) _stream.Flush();
         LinesWritten++;
     }
 

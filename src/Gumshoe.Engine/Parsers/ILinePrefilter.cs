@@ -2,7 +2,8 @@ namespace Gumshoe.Engine.Parsers;
 
 /// <summary>
 /// Recognises, from a line's raw UTF-8 bytes and before any decoding or regex, lines that certainly parse into an
-/// event no rule can match; such a line is counted as parsed and skipped. When in doubt it keeps the line.
+/// event no rule can match; such a line is counted as parsed and skipped. When in doubt it keeps the line. Safe to
+/// use from several threads at once.
 /// </summary>
 public interface ILinePrefilter
 {

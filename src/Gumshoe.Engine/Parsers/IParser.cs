@@ -27,7 +27,7 @@ public readonly record struct ParseOutcome(ParseStatus Status, string? Reason = 
 /// <summary>
 /// Turns one line into event fields. The event arrives with <see cref="Event.Original"/>, its file, offset,
 /// input and a fallback timestamp set; the parser adds fields and sets <see cref="Event.Timestamp"/> when the
-/// line carries one. Parsers are used from one thread at a time per instance.
+/// line carries one. A parser keeps no per-line state: a replay parses ahead on several threads with one instance.
 /// </summary>
 public interface IParser
 {

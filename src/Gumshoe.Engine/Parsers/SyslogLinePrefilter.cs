@@ -18,10 +18,9 @@ public sealed class SyslogLinePrefilter : ILinePrefilter
     private readonly byte[][] _literals;
 
     // Consecutive lines mostly share their second: the last stamp resolved, for the same context and reference.
-    private ParseContext? _lastContext;
-    private DateTimeOffset _lastReference;
-    private int _lastStamp = -1;
-    private DateTimeOffset _lastTime;
+    // Replaced, never changed: workers parsing ahead share one prefilter.
+    private sealed record Resolved(ParseContext Context, DateTimeOffset Reference, int Stamp, DateTimeOffset Time);
+    private Resolved? _last;
 
     /// <param name="programPrefix">The program names the pack accepts start with this (<c>sshd</c>).</param>
     /// <param name="literals">A message that may matter contains at least one of these.</param>
@@ -72,9 +71,9 @@ public sealed class SyslogLinePrefilter : ILinePrefilter
     {
         var stamp = (((month * 32 + day) * 24 + hh) * 60 + mm) * 61 + ss;
         var reference = context.Years.Reference();
-        if (stamp == _lastStamp && ReferenceEquals(context, _lastContext) && reference == _lastReference)
+        if (_last is { } last && stamp == last.Stamp && ReferenceEquals(context, last.Context) && reference == last.Reference)
         {
-            timestamp = _lastTime;
+            timestamp = last.Time;
             return true;
         }
         try { timestamp = context.Years.Resolve(month + 1, day, hh, mm, ss, 0, context.TimeZone); }
@@ -85,7 +84,7 @@ public sealed class SyslogLinePrefilter : ILinePrefilter
             return false;
         }
         // a reference that moves (the wall clock) is never remembered
-        if (context.Years.Reference() == reference) (_lastContext, _lastReference, _lastStamp, _lastTime) = (context, reference, stamp, timestamp);
+        if (context.Years.Reference() == reference) _last = new Resolved(context, reference, stamp, timestamp);
         return true;
     }
 

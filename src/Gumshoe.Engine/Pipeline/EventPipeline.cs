@@ -67,24 +67,41 @@ public sealed class EventPipeline : IAlertSink
     /// <summary>Parses one line into an event, counting the outcome.</summary>
     public Event? Parse(string inputName, IParser parser, ParseContext context, string text, string? path, long offset, DateTimeOffset received)
     {
+        var e = ParseUncounted(inputName, parser, context, text, path, offset, received, out var outcome);
+        CountParsed(inputName, parser, outcome, path, offset, text);
+        return e;
+    }
+
+    /// <summary>
+    /// Parses one line into an event (null when it is not one) without counting it: safe on any thread, for parsing
+    /// ahead on workers; <see cref="CountParsed"/> counts it later, in line order.
+    /// </summary>
+    public static Event? ParseUncounted(string inputName, IParser parser, ParseContext context, string text, string? path, long offset, DateTimeOffset received, out ParseOutcome outcome)
+    {
         var e = new Event { Original = text, FilePath = path, Offset = offset, Input = inputName, Timestamp = received };
-        ParseOutcome outcome;
         try { outcome = parser.Parse(text, e, context); }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException or OverflowException or IndexOutOfRangeException)
         {
             outcome = ParseOutcome.Failed($"parser error: {ex.GetType().Name}");
         }
-        Count(inputName, parser.Name, outcome);
-        if (outcome.Status != ParseStatus.Matched)
-        {
-            if (outcome.Status == ParseStatus.Failed) Sample(inputName, path, offset, outcome.Reason, text);
-            return null;
-        }
-        return e;
+        return outcome.Status == ParseStatus.Matched ? e : null;
     }
 
-    private void Count(string input, string parser, ParseOutcome outcome)
+    /// <summary>Counts a parsed line's outcome; the first few failures of each kind are logged with their line.</summary>
+    public void CountParsed(string inputName, IParser parser, ParseOutcome outcome, string? path, long offset, string text)
     {
+        Count(inputName, parser.Name, outcome);
+        if (outcome.Status == ParseStatus.Failed) Sample(inputName, path, offset, outcome.Reason, text);
+    }
+
+    private void Count(string input, string parser, ParseOutcome outcome, long lines = 1)
+    {
+        // lines come in runs of one input and outcome: the last counter found serves the run
+        if (ReferenceEquals(input, _lastCounted.Input) && outcome == _lastCounted.Outcome && _lastCounted.Counter is { } last)
+        {
+            last.Add(lines);
+            return;
+        }
         var key = (input, outcome.Status, outcome.Reason);
         if (!_outcomes.TryGetValue(key, out var c))
         {
@@ -94,8 +111,11 @@ public sealed class EventPipeline : IAlertSink
                 : _metrics.Counter("gumshoe_parser_lines_total", "input", input, "parser", parser, "status", status, "reason", outcome.Reason);
             _outcomes[key] = c;
         }
-        c.Add();
+        _lastCounted = (input, outcome, c);
+        c.Add(lines);
     }
+
+    private (string? Input, ParseOutcome Outcome, Counter? Counter) _lastCounted;
 
     // The first few failures of each kind are logged with their location; the rest are only counted.
     private void Sample(string input, string? path, long offset, string? reason, string text)
@@ -119,9 +139,9 @@ public sealed class EventPipeline : IAlertSink
     /// time moves the rules' clock, exactly as if the event had gone through <see cref="Handle"/>. Only valid while
     /// <see cref="OnlyRulesSeeEvents"/>.
     /// </summary>
-    public void HandleUnmatchable(string inputName, IParser parser, DateTimeOffset timestamp)
+    public void HandleUnmatchable(string inputName, IParser parser, DateTimeOffset timestamp, long lines = 1)
     {
-        Count(inputName, parser.Name, ParseOutcome.Matched);
+        Count(inputName, parser.Name, ParseOutcome.Matched, lines);
         _rules.OnUnmatchableEvent(inputName, timestamp, this);
     }
 

@@ -69,18 +69,18 @@ public sealed class SlackNotifier : IAction, IDisposable
         var text = _text?.Render(request.Event, request.Values) ?? c.Summary;
         var blocks = new JsonArray
         {
-            new JsonObject { ["type"] = "header", ["text"] = PlainText(Cut(c.Title, 150)) },
-            new JsonObject
+            (JsonNode)new JsonObject { ["type"] = "header", ["text"] = PlainText(Cut(c.Title, 150)) },
+            (JsonNode)new JsonObject
             {
                 ["type"] = "section",
                 ["fields"] = new JsonArray(Field("Who", c.Who), Field("What happened", c.What), Field("From where", c.Where), Field("When", c.When)),
             },
         };
-        if (_text is not null) blocks.Add(new JsonObject { ["type"] = "section", ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = Escape(Cut(text, 3000)) } });
+        if (_text is not null) blocks.Add((JsonNode)new JsonObject { ["type"] = "section", ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = Escape(Cut(text, 3000)) } });
         var buttons = new JsonArray();
-        if (c.UserLink is not null) buttons.Add(Button("Open user", c.UserLink));
-        if (c.IpLink is not null) buttons.Add(Button("Open address", c.IpLink));
-        if (buttons.Count > 0) blocks.Add(new JsonObject { ["type"] = "actions", ["elements"] = buttons });
+        if (c.UserLink is not null) buttons.Add((JsonNode)Button("Open user", c.UserLink));
+        if (c.IpLink is not null) buttons.Add((JsonNode)Button("Open address", c.IpLink));
+        if (buttons.Count > 0) blocks.Add((JsonNode)new JsonObject { ["type"] = "actions", ["elements"] = buttons });
         return new JsonObject { ["text"] = text, ["blocks"] = blocks };
     }
 

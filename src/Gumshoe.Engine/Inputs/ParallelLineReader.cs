@@ -1,0 +1,137 @@
+namespace Gumshoe.Engine.Inputs;
+
+/// <summary>A run of whole lines as read (raw bytes, split as every input splits them); reused once consumed.</summary>
+public class LineBlock
+{
+    /// <summary>The lines' bytes, one after the other, without their line ends.</summary>
+    public byte[] Data { get; private set; }
+
+    /// <summary>Bytes of <see cref="Data"/> in use.</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Lines held.</summary>
+    public int Count { get; private set; }
+
+    private (int Start, int Length, long Offset, LineProblem Problems)[] _lines;
+
+    /// <param name="bytes">Room for this many bytes of lines; a single longer line still fits.</param>
+    public LineBlock(int bytes)
+    {
+        Data = new byte[bytes];
+        _lines = new (int, int, long, LineProblem)[Math.Max(16, bytes / 64)];
+    }
+
+    /// <summary>Line <paramref name="i"/>'s bytes.</summary>
+    public ReadOnlySpan<byte> Line(int i) => Data.AsSpan(_lines[i].Start, _lines[i].Length);
+
+    /// <summary>Line <paramref name="i"/>'s bytes as memory.</summary>
+    public ReadOnlyMemory<byte> LineMemory(int i) => Data.AsMemory(_lines[i].Start, _lines[i].Length);
+
+    /// <summary>Byte offset of line <paramref name="i"/>'s start in its file.</summary>
+    public long Offset(int i) => _lines[i].Offset;
+
+    /// <summary>What was wrong with line <paramref name="i"/>'s bytes as read.</summary>
+    public LineProblem Problems(int i) => _lines[i].Problems;
+
+    internal bool Fits(int bytes) => Count < _lines.Length && Length + bytes <= Data.Length;
+
+    internal void Add(ReadOnlySpan<byte> line, long offset, LineProblem problems)
+    {
+        if (Count == _lines.Length) Array.Resize(ref _lines, _lines.Length * 2);
+        if (Length + line.Length > Data.Length)
+        {
+            var data = Data; // a line longer than a block
+            Array.Resize(ref data, Length + line.Length);
+            Data = data;
+        }
+        line.CopyTo(Data.AsSpan(Length));
+        _lines[Count++] = (Length, line.Length, offset, problems);
+        Length += line.Length;
+    }
+
+    /// <summary>Forgets the lines (and, in a derived block, what processing them gave), keeping the room.</summary>
+    public virtual void Reset() => Length = Count = 0;
+}
+
+/// <summary>
+/// Reads files as blocks of whole lines, has each block processed on a worker thread, and hands the processed blocks
+/// back in input order, a few in flight at most: the parallel half of <c>parse</c> and <c>replay</c>.
+/// </summary>
+/// <remarks>
+/// The consuming thread reads (cutting lines is cheap next to parsing them) and submits; workers take a slot of
+/// <paramref name="workers"/>, not a pool thread each, because the pool may hold more threads than cores. Blocks are
+/// recycled once the consumer moves past them. One reader serves several files read in step (a merge) as long as one
+/// thread consumes them all.
+/// </remarks>
+public sealed class ParallelLineReader<TBlock>(int workers, Func<TBlock> newBlock) where TBlock : LineBlock
+{
+    private readonly SemaphoreSlim _slots = new(Math.Max(1, workers), Math.Max(1, workers));
+    private readonly Stack<TBlock> _free = new();
+
+    /// <summary>Worker threads at most; 0 processes each block on the consuming thread as it is read.</summary>
+    public int Workers { get; } = workers;
+
+    /// <summary>
+    /// The file's blocks, each processed by <paramref name="process"/> on a worker, in file order; a block is valid
+    /// until the enumeration moves on. <paramref name="onBytes"/> hears the bytes read so far after each read.
+    /// </summary>
+    public IEnumerable<TBlock> Read(LogFileReader reader, Action<TBlock> process, int maxInFlight, Action<long>? onBytes = null)
+    {
+        var inFlight = new Queue<(TBlock Block, Task Task)>();
+        var full = new List<TBlock>();
+        var current = Rent();
+        LineSplitter.RawLineHandler onLine = (bytes, offset, _, problems) =>
+        {
+            if (!current.Fits(bytes.Length) && current.Count > 0)
+            {
+                full.Add(current);
+                current = Rent();
+            }
+            current.Add(bytes, offset, problems);
+        };
+        using var feed = reader.FeedLines(onLine).GetEnumerator();
+        var more = true;
+        try
+        {
+            while (true)
+            {
+                while (more && inFlight.Count < maxInFlight)
+                {
+                    more = feed.MoveNext();
+                    if (more) onBytes?.Invoke(feed.Current);
+                    else if (current.Count > 0) full.Add(current);
+                    foreach (var b in full) inFlight.Enqueue((b, Submit(b, process)));
+                    full.Clear();
+                }
+                if (!inFlight.TryDequeue(out var next)) break;
+                next.Task.GetAwaiter().GetResult();
+                yield return next.Block;
+                next.Block.Reset();
+                _free.Push(next.Block);
+            }
+        }
+        finally
+        {
+            // an abandoned enumeration (an error, a cancellation) still waits for its workers before the blocks go
+            foreach (var (_, task) in inFlight)
+                try { task.Wait(); } catch (AggregateException) { }
+        }
+    }
+
+    private TBlock Rent() => _free.TryPop(out var b) ? b : newBlock();
+
+    private Task Submit(TBlock block, Action<TBlock> process)
+    {
+        if (Workers == 0)
+        {
+            process(block);
+            return Task.CompletedTask;
+        }
+        return Task.Run(() =>
+        {
+            _slots.Wait();
+            try { process(block); }
+            finally { _slots.Release(); }
+        });
+    }
+}
