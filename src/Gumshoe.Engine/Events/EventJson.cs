@@ -89,7 +89,8 @@ public static class EventJson
         var fields = _scratch ??= new FieldValue[64];
         var n = 0;
         Add(ref paths, ref fields, ref n, Ecs.Timestamp, FieldValue.Timestamp(e.Timestamp));
-        foreach (var kv in e.Stored) Add(ref paths, ref fields, ref n, kv.Key, kv.Value);
+        foreach (var f in e.Stored)
+            if (f.Name is not null) Add(ref paths, ref fields, ref n, f.Name, f.Value);
         if (e.FilePath is not null) Add(ref paths, ref fields, ref n, Ecs.LogFilePath, FieldValue.String(e.FilePath));
         if (e.Offset >= 0) Add(ref paths, ref fields, ref n, Ecs.LogOffset, FieldValue.Long(e.Offset));
         if (e.Original is not null) Add(ref paths, ref fields, ref n, Ecs.EventOriginal, FieldValue.String(e.Original));
@@ -452,7 +453,7 @@ public static class EventJson
     {
         foreach (var p in obj.EnumerateObject())
         {
-            var name = prefix.Length == 0 ? p.Name : prefix + "." + p.Name;
+            var name = FieldNames.Of(prefix, p);
             if (p.Value.ValueKind == JsonValueKind.Object) Flatten(e, p.Value, name);
             else
             {

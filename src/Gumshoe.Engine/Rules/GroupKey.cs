@@ -13,7 +13,7 @@ public sealed class GroupKey
 {
     private readonly (string Field, int V4Prefix, int V6Prefix, string Label)[] _parts;
 
-    private GroupKey((string, int, int, string)[] parts) => _parts = parts;
+    private GroupKey((string, int, int, string)[] parts) => _parts = [.. parts.Select(p => (Events.FieldNames.Intern(p.Item1), p.Item2, p.Item3, p.Item4))];
 
     /// <summary>Field labels as they appear in an alert's <c>group</c>.</summary>
     public IEnumerable<string> Labels => _parts.Select(p => p.Label);

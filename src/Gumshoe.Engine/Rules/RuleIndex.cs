@@ -30,7 +30,7 @@ public sealed class RuleIndex
         // per rule: field → values one of which some condition of the rule needs (every condition must require the field)
         var required = rules.Select(RequiredOf).ToArray();
         Field = required.SelectMany(r => r.Keys).GroupBy(f => f, StringComparer.Ordinal)
-            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault();
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault() is { } field ? Events.FieldNames.Intern(field) : null;
         _all = [.. rules.Select(r => new Visit(r, true))];
         var sets = required.Select(r => Field is not null && r.TryGetValue(Field, out var v) ? v : null).ToArray();
         _otherwise = Visits(rules, sets, value: null);

@@ -19,7 +19,7 @@ public sealed class Template
             var close = open >= 0 ? text.IndexOf('}', open) : -1;
             if (open < 0 || close < 0) { parts.Add((text[i..], null)); break; }
             if (open > i) parts.Add((text[i..open], null));
-            parts.Add(("", text[(open + 1)..close].Trim()));
+            parts.Add(("", Events.FieldNames.Intern(text[(open + 1)..close].Trim())));
             i = close + 1;
         }
         _parts = [.. parts];

@@ -273,7 +273,7 @@ public static class ConditionCompiler
             case OrNode o: return Junction(Flatten<OrNode>(o.Terms, x => x.Terms), options, isAnd: false);
             case ExistsNode x:
             {
-                var field = x.Field;
+                var field = FieldNames.Intern(x.Field);
                 return new(e => e.TryGet(field, out var v) && !v.IsNull, 1);
             }
             case CompareNode c:
@@ -337,6 +337,9 @@ public static class ConditionCompiler
         }, cost);
     }
 
-    private static Compiled OnField(string field, Func<FieldValue, bool> test, int cost) =>
-        new(e => e.TryGet(field, out var v) && (v.Kind is FieldKind.Array or FieldKind.Null ? ValueTests.Any(v, test) : test(v)), cost);
+    private static Compiled OnField(string name, Func<FieldValue, bool> test, int cost)
+    {
+        var field = FieldNames.Intern(name);
+        return new(e => e.TryGet(field, out var v) && (v.Kind is FieldKind.Array or FieldKind.Null ? ValueTests.Any(v, test) : test(v)), cost);
+    }
 }

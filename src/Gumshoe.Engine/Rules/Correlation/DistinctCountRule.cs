@@ -8,7 +8,8 @@ namespace Gumshoe.Engine.Rules.Correlation;
 public sealed record DistinctCountOptions
 {
     /// <summary>The field whose distinct values are counted (<c>user.name</c>).</summary>
-    public required string Field { get; init; }
+    public required string Field { get => _field; init => _field = Events.FieldNames.Intern(value); }
+    private readonly string _field = "";
     /// <summary>N: distinct values needed.</summary>
     public required int Count { get; init; }
     /// <summary>T: the window.</summary>

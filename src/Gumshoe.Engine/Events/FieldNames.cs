@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace Gumshoe.Engine.Events;
+
+/// <summary>
+/// One string instance per field name: rules, parsers and the JSON reader use the same instance for a name, so an
+/// event finds a field by comparing references (see <see cref="Event"/>), and a JSON line's names cost nothing.
+/// </summary>
+/// <remarks>
+/// A name that is also a literal in the code (<see cref="Ecs"/>, the packs) is that literal. Names seen in events
+/// are kept up to <see cref="MaxNames"/>; past that (keys made up by whoever writes the events) a name is an
+/// ordinary string again, found by comparing text.
+/// </remarks>
+public static class FieldNames
+{
+    /// <summary>How many names are kept at most.</summary>
+    public const int MaxNames = 16_384;
+
+    private static readonly ConcurrentDictionary<string, string> Known = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> ByChars = Known.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>The one instance of <paramref name="name"/> (a rule's or a config's field name).</summary>
+    public static string Intern(string name)
+    {
+        if (Known.TryGetValue(name, out var known)) return known;
+        var canonical = string.IsInterned(name) ?? name;
+        return Known.Count < MaxNames ? Known.GetOrAdd(canonical, canonical) : canonical;
+    }
+
+    /// <summary>The name of a JSON property below <paramref name="prefix"/> (<c>prefix.name</c>, or the name alone).</summary>
+    public static string Of(string prefix, JsonProperty property)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        var length = prefix.Length == 0 ? raw.Length : prefix.Length + 1 + raw.Length;
+        if (raw.Contains((byte)'\\') || length > 256) return Join(prefix, property.Name); // escapes, or long: the slow way
+        Span<char> chars = stackalloc char[length];
+        var at = 0;
+        if (prefix.Length > 0)
+        {
+            prefix.CopyTo(chars);
+            chars[prefix.Length] = '.';
+            at = prefix.Length + 1;
+        }
+        if (!Encoding.UTF8.TryGetChars(raw, chars[at..], out var written)) return Join(prefix, property.Name);
+        chars = chars[..(at + written)];
+        return ByChars.TryGetValue(chars, out var known) ? known : Intern(new string(chars));
+    }
+
+    private static string Join(string prefix, string name) => Intern(prefix.Length == 0 ? name : prefix + "." + name);
+}
