@@ -69,6 +69,10 @@ public sealed class ClusterConnection : IAsyncDisposable
         RetryAsync("publish", async () =>
         {
             var ack = await JetStream.PublishAsync(subject, data, opts: new NatsJSPubOpts { MsgId = messageId }, headers: headers, cancellationToken: ct);
+            // "duplicate": the stream already holds this id (a retry whose first acknowledgement was lost in a
+            // failover, or lines read again after a restart) — the outcome the id is for. EnsureSuccess throws for
+            // it, and retrying that can only get the same answer: a collector stuck for ever.
+            if (ack.Duplicate) return true;
             ack.EnsureSuccess();
             return true;
         }, ct);
