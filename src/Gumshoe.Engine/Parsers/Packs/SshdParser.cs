@@ -138,9 +138,10 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
             var forAt = rest.IndexOf(" for ");
             if (forAt > 0)
             {
-                var method = rest[..forAt].ToString();
-                var after = msg[(verbEnd + 1 + forAt + 5)..];
-                var invalid = after.StartsWith("invalid user ", StringComparison.Ordinal) || after.StartsWith("illegal user ", StringComparison.Ordinal);
+                // spans, not substrings: only the field values become strings (a third of a line's garbage was pieces)
+                var method = Method(rest[..forAt]);
+                var after = m[(verbEnd + 1 + forAt + 5)..];
+                var invalid = after.StartsWith("invalid user ") || after.StartsWith("illegal user ");
                 if (invalid) after = after[13..];
                 if (SplitUserFrom(after, out var user, out var hostPart))
                 {
@@ -151,8 +152,8 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
                     if (verb.SequenceEqual("Accepted"))
                     {
                         Set(e, Actions.Login, "success");
-                        var key = hostPart.IndexOf(": ", StringComparison.Ordinal);
-                        if (key > 0) e.Set("ssh.key", hostPart[(key + 2)..]);
+                        var key = hostPart.IndexOf(": ");
+                        if (key > 0) e.Set("ssh.key", hostPart[(key + 2)..].ToString());
                     }
                     else if (verb.SequenceEqual("Failed")) Set(e, Actions.AuthFailed, "failure");
                     else Set(e, Actions.Other, "unknown");
@@ -163,7 +164,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
         else if (m.StartsWith("Invalid user ") || m.StartsWith("Illegal user "))
         {
             // "Invalid user USER from HOST[ port N]" (the user may be empty: "Invalid user  from 1.2.3.4")
-            if (SplitUserFrom(msg[13..], out var user, out var hostPart))
+            if (SplitUserFrom(m[13..], out var user, out var hostPart))
             {
                 SetUser(e, user);
                 e.Set("user.invalid", FieldValue.Bool(true));
@@ -222,7 +223,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
         }
         else if (m.StartsWith("ROOT LOGIN REFUSED FROM "))
         {
-            SetHostPort(e, msg["ROOT LOGIN REFUSED FROM ".Length..]);
+            SetHostPort(e, m["ROOT LOGIN REFUSED FROM ".Length..]);
             SetUser(e, "root");
             Set(e, Actions.LoginRefused, "failure");
             return;
@@ -301,7 +302,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
         }
         else if (m.StartsWith("Did not receive identification string from "))
         {
-            SetHostPort(e, msg["Did not receive identification string from ".Length..]);
+            SetHostPort(e, m["Did not receive identification string from ".Length..]);
             Set(e, Actions.NoIdentification, "failure");
             return;
         }
@@ -323,8 +324,8 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
         {
             var open = msg.IndexOf('[');
             var close = open >= 0 ? msg.IndexOf(']', open) : -1;
-            if (open > 0 && close > open) SetHost(e, msg[(open + 1)..close]);
-            else if (m.StartsWith("Address ")) SetHost(e, msg[8..msg.IndexOf(' ', 8)]);
+            if (open > 0 && close > open) SetHost(e, m[(open + 1)..close]);
+            else if (m.StartsWith("Address ")) SetHost(e, m[8..msg.IndexOf(' ', 8)]);
             Set(e, Actions.ReverseMappingFailed, "unknown");
             return;
         }
@@ -371,14 +372,29 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
         if (user.Length > 0) e.Set(Ecs.UserName, user);
     }
 
-    // "USER from HOST..." — the user name may itself contain " from ", so split at the last one.
-    private static bool SplitUserFrom(string s, out string user, out string hostPart)
+    private static void SetUser(Event e, ReadOnlySpan<char> user)
     {
-        var at = s.LastIndexOf(" from ", StringComparison.Ordinal);
+        if (user.Length > 0) e.Set(Ecs.UserName, user.ToString());
+    }
+
+    // the usual methods are the same strings every time
+    private static string Method(ReadOnlySpan<char> method) => method switch
+    {
+        "password" => "password",
+        "publickey" => "publickey",
+        "none" => "none",
+        "keyboard-interactive/pam" => "keyboard-interactive/pam",
+        _ => method.ToString(),
+    };
+
+    // "USER from HOST..." — the user name may itself contain " from ", so split at the last one.
+    private static bool SplitUserFrom(ReadOnlySpan<char> s, out ReadOnlySpan<char> user, out ReadOnlySpan<char> hostPart)
+    {
+        var at = s.LastIndexOf(" from ");
         if (at < 0)
         {
             // an empty user name: "Invalid user  from 1.2.3.4" leaves " from ..." after the prefix
-            if (s.StartsWith("from ", StringComparison.Ordinal)) { user = ""; hostPart = s[5..]; return true; }
+            if (s.StartsWith("from ")) { user = ""; hostPart = s[5..]; return true; }
             user = hostPart = "";
             return false;
         }
@@ -388,34 +404,35 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
     }
 
     // "HOST[ port N][ ssh2[: KEY]]"
-    private static void SetHostPort(Event e, string s)
+    private static void SetHostPort(Event e, ReadOnlySpan<char> s)
     {
         var sp = s.IndexOf(' ');
         var host = sp < 0 ? s : s[..sp];
         SetHost(e, host);
-        var portAt = s.IndexOf(" port ", StringComparison.Ordinal);
+        var portAt = s.IndexOf(" port ");
         if (portAt >= 0)
         {
-            var p = s.AsSpan(portAt + 6);
+            var p = s[(portAt + 6)..];
             var end = p.IndexOfAnyExcept("0123456789");
             if (end < 0) end = p.Length;
             if (int.TryParse(p[..end], NumberStyles.None, CultureInfo.InvariantCulture, out var port)) e.Set(Ecs.SourcePort, FieldValue.Long(port));
         }
     }
 
-    private static void SetHost(Event e, string host)
+    private static void SetHost(Event e, ReadOnlySpan<char> host)
     {
         host = host.TrimEnd(':');
         if (host.Length == 0) return;
+        var text = host.ToString();
         if (IPAddress.TryParse(host, out var ip) && (host.Contains('.') || host.Contains(':')))
         {
             e.Set(Ecs.SourceIp, FieldValue.Ip(ip));
-            e.Set(Ecs.SourceAddress, host);
+            e.Set(Ecs.SourceAddress, text);
         }
         else
         {
-            e.Set(Ecs.SourceDomain, host);
-            e.Set(Ecs.SourceAddress, host);
+            e.Set(Ecs.SourceDomain, text);
+            e.Set(Ecs.SourceAddress, text);
         }
     }
 
@@ -434,7 +451,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
         {
             SetUser(e, head[..hostAt]);
             if (invalid) e.Set("user.invalid", FieldValue.Bool(true));
-            SetHostPort(e, body[(hostAt + 1)..]);
+            SetHostPort(e, body.AsSpan(hostAt + 1));
         }
         else SetHostPort(e, body);
     }
