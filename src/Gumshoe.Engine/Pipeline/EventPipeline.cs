@@ -137,7 +137,8 @@ public sealed class EventPipeline : IAlertSink
     /// <summary>
     /// A line a prefilter showed to parse into an event no rule can match: counted as a parsed line, and its event
     /// time moves the rules' clock, exactly as if the event had gone through <see cref="Handle"/>. Only valid while
-    /// <see cref="OnlyRulesSeeEvents"/>.
+    /// <see cref="OnlyRulesSeeEvents"/>. <paramref name="lines"/> such lines in a row with one event time are handled
+    /// as one: the first moves the clock, the others could not.
     /// </summary>
     public void HandleUnmatchable(string inputName, IParser parser, DateTimeOffset timestamp, long lines = 1)
     {

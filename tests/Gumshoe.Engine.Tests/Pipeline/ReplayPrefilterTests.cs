@@ -166,7 +166,7 @@ public sealed class ReplayPrefilterTests : IDisposable
         """;
 
     // Every rule type, each limited to actions; the absence rule fires from the clock alone (skipped lines move it).
-    private const string EveryType = """
+    internal const string EveryType = """
           - name: bruteforce
             type: threshold
             when: event.action in ["ssh_auth_failed", "ssh_invalid_user"]

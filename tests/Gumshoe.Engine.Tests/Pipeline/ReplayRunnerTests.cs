@@ -20,38 +20,6 @@ public sealed class ReplayRunnerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    // every rule type; the absence rule fires from the clock alone, so skipped lines must move it in order
-    private const string Rules = """
-          - name: bruteforce
-            type: threshold
-            when: event.action in ["ssh_auth_failed", "ssh_invalid_user"]
-            group_by: [source.ip]
-            count: 3
-            within: 60s
-          - name: spraying
-            type: distinct_count
-            when: event.action == "ssh_auth_failed"
-            group_by: [source.ip]
-            field: user.name
-            count: 2
-            within: 10m
-          - name: fail-then-close
-            type: sequence
-            group_by: [source.ip]
-            within: 5m
-            steps:
-              - when: event.action == "ssh_auth_failed"
-                count: 2
-              - event.action == "ssh_preauth_disconnect"
-            until: event.action == "ssh_login"
-          - name: invalid-without-close
-            type: absence
-            when: event.action == "ssh_invalid_user"
-            expect: event.action == "ssh_preauth_disconnect"
-            group_by: [source.ip]
-            within: 30s
-        """;
-
     /// <summary>About 1.3 MB of generated sshd lines (twenty 64 KiB blocks) with awkward ones between them.</summary>
     private string WriteLog(string name, ulong seed, int lines)
     {
@@ -110,7 +78,7 @@ public sealed class ReplayRunnerTests : IDisposable
     public void WorkersParsingAheadGiveWhatOneThreadGives(bool prefilter)
     {
         var log = WriteLog("auth.log", 11, 12_000);
-        var config = Config("sshd", Rules);
+        var config = Config("sshd", ReplayPrefilterTests.EveryType);
         var one = Replay(config, [log], workers: 0, prefilter);
         var two = Replay(config, [log], workers: 2, prefilter);
         var three = Replay(config, [log], workers: 3, prefilter);
@@ -130,7 +98,7 @@ public sealed class ReplayRunnerTests : IDisposable
     {
         var first = WriteLog("auth.log", 12, 6_000);
         var second = WriteLog("auth.log.1", 13, 6_000); // the same hours: lines of both files interleave
-        var config = Config("sshd", Rules);
+        var config = Config("sshd", ReplayPrefilterTests.EveryType);
         var one = Replay(config, [first, second], workers: 0);
         var two = Replay(config, [first, second], workers: 2);
         Assert.True(one.Alerts.Length > 100, $"only {one.Alerts.Length} alerts");
