@@ -74,6 +74,7 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     public void Run(IReadOnlyList<string> files, CancellationToken cancellationToken = default)
     {
         var prefilter = BuildPrefilter();
+        _skippedRun = 0; // a run cut short by a cancellation ends with it
         pipeline.Rules.StampArrivals = false; // a replay's clock is event time only
         var blockBytes = files.Count <= 1 ? BlockBytes : Math.Clamp(MergeBytes / files.Count, 16 << 10, BlockBytes);
         var blocks = new ParallelLineReader<ParsedBlock>(Math.Max(0, Workers), () => new ParsedBlock(blockBytes));
