@@ -13,7 +13,7 @@ log="$out/sshd-1m.log"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 ./gumshoe version >/dev/null
-./gumshoe parse --parser sshd /dev/null >/dev/null 2>&1   # builds the native parse command when the sources changed
+./gumshoe parse --parser sshd /dev/null >/dev/null 2>&1   # builds the native build (parse, replay) when the sources changed
 if [ ! -s "$log" ]; then
   dotnet run --project bench/Gumshoe.LogGen -c Release -- sshd --lines 1000000 --seed 1 --out "$log"
 fi

@@ -12,7 +12,7 @@ public static class VersionCommand
         cmd.SetAction(_ =>
         {
             var v = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
-            // which build answered: the launcher runs `parse` from the native one
+            // which build answered: the launcher runs `parse` and `replay` from the native one
             var build = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "portable" : "native";
             Console.WriteLine($"gumshoe {v.Split('+')[0]} (.NET {Environment.Version}, {build})");
             return 0;

@@ -22,12 +22,21 @@ public static class FieldNames
     private static readonly ConcurrentDictionary<string, string> Known = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> ByChars = Known.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    // counted here: ConcurrentDictionary.Count takes every lock, and past the bound every unknown name asks
+    private static int _kept;
+
     /// <summary>The one instance of <paramref name="name"/> (a rule's or a config's field name).</summary>
     public static string Intern(string name)
     {
         if (Known.TryGetValue(name, out var known)) return known;
         var canonical = string.IsInterned(name) ?? name;
-        return Known.Count < MaxNames ? Known.GetOrAdd(canonical, canonical) : canonical;
+        if (Volatile.Read(ref _kept) >= MaxNames) return canonical;
+        if (Known.TryAdd(canonical, canonical))
+        {
+            Interlocked.Increment(ref _kept);
+            return canonical;
+        }
+        return Known[canonical];
     }
 
     /// <summary>The name of a JSON property below <paramref name="prefix"/> (<c>prefix.name</c>, or the name alone).</summary>
