@@ -32,7 +32,8 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
     private readonly Channel<Entry> _ready = Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<IAction, SemaphoreSlim> _slots = [];
     private readonly List<Task> _running = [];
-    private readonly CancellationTokenSource _stop = new();
+    // _dispatch ends the starting of attempts (and retry waits); _stop interrupts the attempts still running
+    private readonly CancellationTokenSource _dispatch = new(), _stop = new();
     private readonly Counter _succeeded, _failed, _retried, _dead, _duplicates;
     private readonly Gauge _unfinished;
     private Task? _loop;
@@ -50,6 +51,7 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
         public int Attempts;
         public string? LastError;
         public EntryState State;
+        public bool BackingOff;
     }
 
     public ActionJournal(ActionJournalOptions options, Func<string, int, IAction?> resolve, string dataDirectory, MetricsRegistry metrics, ILoggerFactory loggers)
@@ -184,7 +186,7 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
     {
         try
         {
-            await foreach (var e in _ready.Reader.ReadAllAsync(_stop.Token))
+            await foreach (var e in _ready.Reader.ReadAllAsync(_dispatch.Token))
             {
                 var action = e.Action ??= _resolve(e.Rule, e.Index);
                 if (action is null)
@@ -202,7 +204,7 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
                         (action as IActionWithLogger)?.UseLogger(_loggers);
                     }
                 }
-                await slot.WaitAsync(_stop.Token);
+                await slot.WaitAsync(_dispatch.Token);
                 var task = Task.Run(async () =>
                 {
                     try { await AttemptAsync(e, action); }
@@ -257,8 +259,10 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
             _logger.LogWarning("action {Type} of rule {Rule} failed (attempt {Attempt} of {Max}): {Error}; retrying in {Delay}",
                 action.Type, e.Rule, e.Attempts, max, failure.Message, delay);
             _retried.Add();
-            try { await Task.Delay(delay, _stop.Token); }
-            catch (OperationCanceledException) { return; }
+            lock (_lock) e.BackingOff = true;
+            try { await Task.Delay(delay, _dispatch.Token); }
+            catch (OperationCanceledException) { return; } // stopping: stays pending for the next start
+            lock (_lock) e.BackingOff = false;
             _ready.Writer.TryWrite(e);
         }
     }
@@ -342,14 +346,33 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
         return false;
     }
 
-    /// <summary>Stops running actions; unfinished ones stay pending for the next start.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops for a clean shutdown: released requests go on running for up to <paramref name="grace"/> (retries that
+    /// wait for their backoff are not waited for), then no new attempt starts and what still runs is interrupted.
+    /// What did not finish stays pending. Take the final snapshot after this, so that every action that finished is
+    /// recorded as done and never runs again after the restart.
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
     {
-        await _stop.CancelAsync();
+        var until = DateTime.UtcNow + grace;
+        while (DateTime.UtcNow < until && _loop is not null)
+        {
+            lock (_lock) if (!_entries.Values.Any(e => e.State == EntryState.Pending && !e.BackingOff)) break;
+            await Task.Delay(20);
+        }
+        await _dispatch.CancelAsync();
+        try { if (_loop is not null) await _loop.WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
         Task[] running;
         lock (_lock) running = [.. _running];
-        try { if (_loop is not null) await _loop.WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
+        await _stop.CancelAsync();
         try { await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
+    }
+
+    /// <summary>Stops at once (see <see cref="StopAsync"/>); unfinished requests stay pending for the next start.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero);
+        _dispatch.Dispose();
         _stop.Dispose();
     }
 }

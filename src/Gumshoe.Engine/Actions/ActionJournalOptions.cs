@@ -19,6 +19,8 @@ public sealed record ActionJournalOptions
     public string? DeadLetter { get; init; }
     /// <summary>Finished action keys remembered so a re-derived request is never run again.</summary>
     public int RememberDone { get; init; } = 10_000;
+    /// <summary>How long a clean stop lets running actions finish before it interrupts them (they stay pending).</summary>
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Reads the <c>actions:</c> section.</summary>
     public static object Read(ConfigNode node, ComponentContext context) => new ActionJournalOptions
@@ -30,5 +32,6 @@ public sealed record ActionJournalOptions
         MaxConcurrency = node.Int("max_concurrency", 1, 1024) ?? 4,
         DeadLetter = node.Get("dead_letter") is { IsNull: false } d ? d.AsPath() : null,
         RememberDone = node.Int("remember_done", 0, 10_000_000) ?? 10_000,
+        ShutdownGrace = node.DurationAt("shutdown_grace") ?? TimeSpan.FromSeconds(5),
     };
 }

@@ -282,6 +282,15 @@ public sealed class LiveRunner(GumshoeConfig config, RuleSet rules, LiveRunOptio
             // records still queued were never acknowledged: the next start reads them again
             using var finalFlush = new CancellationTokenSource(TimeSpan.FromSeconds(3));
             if (!await TryCommit(finalFlush.Token)) _logger.LogError("stopped without a final checkpoint; the next start resumes from the previous one");
+            // actions released by that commit may finish within the grace; the last commit records which did, so that
+            // none of them runs again after the restart
+            else if (journal.Unfinished > 0)
+            {
+                await journal.StopAsync(journalOptions.ShutdownGrace);
+                using var actionsFlush = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+                if (journal.NeedsCommit && !await TryCommit(actionsFlush.Token))
+                    _logger.LogError("the actions that finished while stopping are not in the final checkpoint; they run again on the next start");
+            }
         }
     }
 

@@ -63,6 +63,8 @@ public sealed class ReplayActions : IAsyncDisposable
     {
         await CommitAsync(ct);
         var idle = await _journal.WaitIdleAsync(timeout);
+        // what still runs is interrupted before the snapshot: an action finishing after it would run again next time
+        await _journal.StopAsync(TimeSpan.Zero);
         if (!idle) _logger.LogWarning("{Count} action(s) still unfinished after {Timeout}; they resume on the next replay --run-actions with this data directory", _journal.Unfinished, timeout);
         _store.Commit(new JsonObject { ["version"] = 1, ["written"] = DateTimeOffset.UtcNow.ToString("O"), ["actions"] = _journal.Snapshot() });
         return idle;

@@ -99,6 +99,68 @@ public sealed class ActionJournalTests : IDisposable
         Assert.Equal(["a"], Runs());
     }
 
+    // Appends a line, then sleeps: still running when the stop comes.
+    private ExecAction Slow(string seconds) => new("/bin/sh", ["-c", $"printf '%s\\n' \"$GUMSHOE_ACTION_KEY\" >> \"$OUT\"; sleep {seconds}"],
+        [new("OUT", Path.Combine(_dir, "runs.txt"))], TimeSpan.FromSeconds(30));
+
+    [Fact]
+    public async Task ACleanStopLetsRunningActionsFinishSoTheLastSnapshotHasThemDone()
+    {
+        var slow = Slow("0.5");
+        JsonNode last;
+        await using (var j = Journal(slow))
+        {
+            j.Start();
+            j.Enqueue(slow, 0, Request("a"));
+            j.Enqueue(slow, 0, Request("b"));
+            _ = j.Snapshot();
+            j.Committed();
+            while (Runs().Length < 2) await Task.Delay(10);
+            await j.StopAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, j.Unfinished);
+            last = Durable(j);
+        }
+        await using (var restarted = Journal(slow))
+        {
+            restarted.Restore(last);
+            restarted.Start();
+            restarted.Enqueue(slow, 0, Request("a")); // derived again after the restart
+            _ = restarted.Snapshot();
+            restarted.Committed();
+            await Task.Delay(300);
+            Assert.Equal(0, restarted.Unfinished);
+        }
+        Assert.Equal(["a", "b"], Runs().Order());
+    }
+
+    [Fact]
+    public async Task AnActionStillRunningAfterTheGraceIsInterruptedAndResumesOnTheNextStart()
+    {
+        var slow = Slow("30");
+        JsonNode last;
+        await using (var j = Journal(slow))
+        {
+            j.Start();
+            j.Enqueue(slow, 0, Request("a"));
+            _ = j.Snapshot();
+            j.Committed();
+            while (Runs().Length < 1) await Task.Delay(10);
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
+            await j.StopAsync(TimeSpan.FromMilliseconds(200));
+            Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {stopping.Elapsed}");
+            Assert.Equal(1, j.Unfinished);
+            last = Durable(j);
+        }
+        var quick = Counter();
+        await using (var restarted = Journal(quick))
+        {
+            restarted.Restore(last);
+            restarted.Start();
+            Assert.True(await restarted.WaitIdleAsync(TimeSpan.FromSeconds(10)));
+        }
+        Assert.Equal(["a", "a"], Runs());
+    }
+
     [Fact]
     public async Task AFailingWebhookIsRetriedWithTheSameKeyUntilItSucceeds()
     {

@@ -32,7 +32,8 @@ public sealed class ReplayEqualsLiveTests : IDisposable
             within: 60s
             then:
               - exec:
-                  argv: ["/bin/sh", "-c", "printf '%s\\n' \"$GUMSHOE_ACTION_KEY\" >> \"$OUT\"", "sh"]
+                  # still running when the first run stops: a clean stop lets it finish and records it done
+                  argv: ["/bin/sh", "-c", "printf '%s\\n' \"$GUMSHOE_ACTION_KEY\" >> \"$OUT\"; sleep 0.5", "sh"]
                   env: {OUT: "{{_dir}}/runs.txt"}
           - name: spraying
             type: distinct_count
