@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Gumshoe.Engine.Parsers;
@@ -16,11 +17,12 @@ public sealed class SyslogLinePrefilter : ILinePrefilter
     private static readonly string[] Months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     private readonly byte[] _programPrefix;
     private readonly byte[][] _literals;
+    private readonly SearchValues<byte>? _firsts;
 
-    // Consecutive lines mostly share their second: the last stamp resolved, for the same context and reference.
-    // Replaced, never changed: workers parsing ahead share one prefilter.
+    // Consecutive lines mostly share their second: the last stamp resolved, for the same context and reference. One
+    // per thread: workers parsing ahead read different stretches of the file, and would evict each other's.
     private sealed record Resolved(ParseContext Context, DateTimeOffset Reference, int Stamp, DateTimeOffset Time);
-    private Resolved? _last;
+    [ThreadStatic] private static Resolved? _last;
 
     /// <param name="programPrefix">The program names the pack accepts start with this (<c>sshd</c>).</param>
     /// <param name="literals">A message that may matter contains at least one of these.</param>
@@ -28,13 +30,17 @@ public sealed class SyslogLinePrefilter : ILinePrefilter
     {
         _programPrefix = Encoding.ASCII.GetBytes(programPrefix);
         _literals = literals.Distinct(StringComparer.Ordinal).Select(Encoding.UTF8.GetBytes).ToArray();
+        var firsts = _literals.Select(l => l[0]).Distinct().ToArray();
+        if (_literals.Length > 1 && _literals.All(l => l.Length > 1) && firsts.All(b => char.IsAsciiLetterUpper((char)b)))
+            _firsts = SearchValues.Create(firsts);
     }
 
     public bool CanSkip(ReadOnlySpan<byte> line, ParseContext context, out DateTimeOffset timestamp)
     {
         timestamp = default;
         // the BSD stamp: "Mar  4 00:00:01 " (no PRI, no fraction); anything unusual goes to the parser
-        if (line.Length < 16 || !char.IsAsciiLetterUpper((char)line[0]) || line[3] != ' ' || !Ascii.IsValid(line) || line.Contains((byte)0))
+        // ASCII without NUL, in one pass
+        if (line.Length < 16 || !char.IsAsciiLetterUpper((char)line[0]) || line[3] != ' ' || line.IndexOfAnyExceptInRange((byte)1, (byte)0x7F) >= 0)
             return false;
         var month = MonthOf(line[..3]);
         if (month < 0) return false;
@@ -61,10 +67,30 @@ public sealed class SyslogLinePrefilter : ILinePrefilter
         var bracket = tag.IndexOf((byte)'[');
         var program = bracket > 0 && tag[^1] == ']' ? tag[..bracket] : tag;
         if (!program.StartsWith(_programPrefix)) return false;
-        var message = rest[(colon + 2)..];
-        foreach (var literal in _literals)
-            if (message.IndexOf(literal) >= 0) return false;
-        return TryResolve(context, month, day, hh, mm, ss, out timestamp);
+        return !MayMatter(rest[(colon + 2)..]) && TryResolve(context, month, day, hh, mm, ss, out timestamp);
+    }
+
+    // Whether the message holds one of the literals: one pass for their first bytes when those are rare in messages
+    // (capitals: "Failed ", "Invalid user "), else a search per literal.
+    private bool MayMatter(ReadOnlySpan<byte> message)
+    {
+        if (_firsts is null)
+        {
+            foreach (var literal in _literals)
+                if (message.IndexOf(literal) >= 0) return true;
+            return false;
+        }
+        var at = 0;
+        while (true)
+        {
+            var k = message[at..].IndexOfAny(_firsts);
+            if (k < 0) return false;
+            at += k;
+            var rest = message[at..];
+            foreach (var literal in _literals)
+                if (literal[0] == rest[0] && rest.StartsWith(literal)) return true;
+            at++;
+        }
     }
 
     private bool TryResolve(ParseContext context, int month, int day, int hh, int mm, int ss, out DateTimeOffset timestamp)

@@ -43,26 +43,33 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     /// <summary>Lines the prefilter skipped.</summary>
     public long Skipped { get; private set; }
 
-    /// <summary>A parsed event, or the event time of a line the prefilter skipped.</summary>
-    private readonly record struct Item(Event? Event, DateTimeOffset Timestamp);
+    /// <summary>A parsed event, or the event time of a run of lines the prefilter skipped.</summary>
+    private readonly record struct Item(Event? Event, DateTimeOffset Timestamp, int Skipped);
 
-    /// <summary>What a worker made of one line: an event, a line skipped at an event time, or an outcome and its text.</summary>
+    /// <summary>
+    /// What a worker made of one line (an event, or an outcome and its text), or of a run of lines the prefilter
+    /// skipped that share an event time.
+    /// </summary>
     private struct ParsedLine
     {
-        public Event? Event;
-        public bool Skipped;
+        public int Line;
+        public int Skipped; // lines in the run; 0: a parsed line
         public DateTimeOffset SkippedAt;
+        public Event? Event;
         public ParseOutcome Outcome;
         public string? Text;
     }
 
+    // The lines' results, with skipped runs folded: the thread that runs the rules visits one entry per run, not per line.
     private sealed class ParsedBlock(int bytes) : LineBlock(bytes)
     {
         public ParsedLine[] Parsed = new ParsedLine[Math.Max(16, bytes / 64)];
+        public int Entries;
 
         public override void Reset()
         {
-            Array.Clear(Parsed, 0, Count); // the events go with the block
+            Array.Clear(Parsed, 0, Entries); // the events go with the block
+            Entries = 0;
             base.Reset();
         }
     }
@@ -122,10 +129,12 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         {
             if (_skippedRun > 0 && item.Timestamp != _skippedAt) HandleSkipped();
             _skippedAt = item.Timestamp;
-            _skippedRun++;
-            Skipped++;
+            _skippedRun += item.Skipped;
+            Skipped += item.Skipped;
         }
-        if ((++Events & 0xFFFF) == 0)
+        var before = Events;
+        Events += item.Event is null ? item.Skipped : 1;
+        if ((before >> 16) != (Events >> 16))
         {
             cancellationToken.ThrowIfCancellationRequested();
             Progress?.Invoke(bytes);
@@ -162,14 +171,14 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         // counted here, in line order, on the thread that handles the events
         foreach (var block in parsed)
         {
-            for (var i = 0; i < block.Count; i++)
+            for (var j = 0; j < block.Entries; j++)
             {
-                var line = block.Parsed[i];
-                if (line.Skipped) yield return new Item(null, line.SkippedAt);
+                ref var line = ref block.Parsed[j];
+                if (line.Skipped > 0) yield return new Item(null, line.SkippedAt, line.Skipped);
                 else
                 {
-                    pipeline.CountParsed(inputName, parser, line.Outcome, path, block.Offset(i), line.Text ?? "");
-                    if (line.Event is { } e) yield return new Item(e, e.Timestamp);
+                    pipeline.CountParsed(inputName, parser, line.Outcome, path, block.Offset(line.Line), line.Text ?? "");
+                    if (line.Event is { } e) yield return new Item(e, e.Timestamp, 0);
                 }
             }
         }
@@ -179,15 +188,18 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     private void ParseBlock(ParsedBlock block, ILinePrefilter? prefilter, ParseContext context, string? path, DateTimeOffset lastWrite)
     {
         if (block.Parsed.Length < block.Count) Array.Resize(ref block.Parsed, block.Count);
+        var n = 0;
         for (var i = 0; i < block.Count; i++)
         {
-            ref var line = ref block.Parsed[i];
             var bytes = block.Line(i);
             if (prefilter is not null && prefilter.CanSkip(bytes, context, out var at))
             {
-                (line.Skipped, line.SkippedAt) = (true, at);
+                if (n > 0 && block.Parsed[n - 1] is { Skipped: > 0 } run && run.SkippedAt == at) block.Parsed[n - 1].Skipped++;
+                else block.Parsed[n++] = new ParsedLine { Line = i, Skipped = 1, SkippedAt = at };
                 continue;
             }
+            ref var line = ref block.Parsed[n++];
+            line.Line = i;
             var problems = block.Problems(i);
             var text = LineSplitter.Decode(bytes, ref problems);
             line.Event = EventPipeline.ParseUncounted(inputName, parser, context, text, path, block.Offset(i), lastWrite, out line.Outcome);
@@ -195,5 +207,6 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
             if (line.Event is { } e) e.Expand();
             else line.Text = text;
         }
+        block.Entries = n;
     }
 }

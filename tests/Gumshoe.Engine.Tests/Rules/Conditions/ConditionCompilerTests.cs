@@ -222,8 +222,8 @@ public class ConditionCompilerTests
             new ConditionOptions { RegexTimedOut = _ => Interlocked.Increment(ref timeouts) });
         var sw = Stopwatch.StartNew();
         Assert.False(test(With(("message", new string('a', 5000) + "!"), ("user.name", "admin"))));
-        Assert.Equal(0, timeouts);
-        Assert.True(sw.ElapsedMilliseconds < 50, $"took {sw.ElapsedMilliseconds} ms");
+        Assert.Equal(0, timeouts); // the proof; the time below only catches a regex that ran without timing out
+        Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
     }
 
     [Fact]
@@ -263,23 +263,31 @@ public class ConditionCompilerTests
         Assert.True(test(e));
         for (var k = 0; k < 20_000; k++) test(e); // warm up tiered JIT
 
-        // The machine may be shared, so the bound is relative to reading the same three fields by hand.
-        var sw = Stopwatch.StartNew();
-        var reads = 0;
-        for (var k = 0; k < 1_000_000; k++)
-            if (e.TryGet(Ecs.EventOutcome, out _) && e.TryGet(Ecs.EventAction, out _) && e.TryGet(Ecs.SourceIp, out _)) reads++;
-        var baseline = sw.Elapsed;
+        // The machine may be shared, so the bound is relative to reading the same three fields by hand, and each is
+        // the best of five rounds taken in turn: a round that a busy neighbour slowed down does not decide.
+        var baseline = TimeSpan.MaxValue;
+        var elapsed = TimeSpan.MaxValue;
+        long allocated = 0;
+        for (var round = 0; round < 5; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            var reads = 0;
+            for (var k = 0; k < 1_000_000; k++)
+                if (e.TryGet(Ecs.EventOutcome, out _) && e.TryGet(Ecs.EventAction, out _) && e.TryGet(Ecs.SourceIp, out _)) reads++;
+            if (sw.Elapsed < baseline) baseline = sw.Elapsed;
+            Assert.Equal(1_000_000, reads);
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread();
-        sw.Restart();
-        var hits = 0;
-        for (var k = 0; k < 1_000_000; k++)
-            if (test(e)) hits++;
-        var elapsed = sw.Elapsed;
-        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            sw.Restart();
+            var hits = 0;
+            for (var k = 0; k < 1_000_000; k++)
+                if (test(e)) hits++;
+            if (sw.Elapsed < elapsed) elapsed = sw.Elapsed;
+            allocated = Math.Max(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(1_000_000, hits);
+            if (elapsed < baseline * 8 + TimeSpan.FromMilliseconds(200)) break;
+        }
 
-        Assert.Equal(1_000_000, hits);
-        Assert.Equal(1_000_000, reads);
         Assert.True(elapsed < baseline * 8 + TimeSpan.FromMilliseconds(200), $"1e6 evaluations took {elapsed.TotalMilliseconds:F0} ms; 3e6 plain field reads took {baseline.TotalMilliseconds:F0} ms");
         Assert.True(elapsed < TimeSpan.FromSeconds(20), $"1e6 evaluations took {elapsed.TotalMilliseconds:F0} ms");
         Assert.True(allocated < 100_000, $"allocated {allocated} bytes for 1e6 evaluations");
