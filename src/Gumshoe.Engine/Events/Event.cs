@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Gumshoe.Engine.Events;
 
 /// <summary>
@@ -28,6 +30,9 @@ public sealed class Event
     private int _freeCount;
     private Dictionary<string, int>? _index;
     private Action<Event>? _deferred;
+    // A bit per name stored (by length and end characters; never cleared on removal): a name whose bit is clear is
+    // not here, so a parser adding its new fields, or a rule asking for one an event lacks, skips both scans.
+    private ulong _names;
 
     private const int InitialFields = 16;
     private const int IndexedFrom = 24;
@@ -84,8 +89,13 @@ public sealed class Event
         return TryGetNested(name, out value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Bit(string name) =>
+        name.Length == 0 ? 1UL : 1UL << ((name.Length * 7 + name[0] * 3 + name[^1]) & 63);
+
     private int IndexOf(string name)
     {
+        if ((_names & Bit(name)) == 0) return -1;
         var fields = _fields;
         var n = _count;
         for (var i = 0; i < n && i < fields.Length; i++)
@@ -170,6 +180,7 @@ public sealed class Event
             i = _count++;
         }
         _fields[i] = new Field { Name = name, Value = value };
+        _names |= Bit(name);
         if (_index is not null) _index[name] = i;
         else if (_count - _freeCount >= IndexedFrom)
         {
@@ -231,6 +242,7 @@ public sealed class Event
     {
         _fields.AsSpan(0, _count).Clear();
         _count = _freeCount = 0;
+        _names = 0;
         _index = null;
         _deferred = null;
         Timestamp = default;
