@@ -29,4 +29,12 @@ public static class Ecs
     public const string InputType = "input.type";
     public const string InputName = "gumshoe.input";
     public const string ParserName = "gumshoe.parser";
+
+    /// <summary>Every name above: the instances <see cref="FieldNames"/> hands out for them.</summary>
+    internal static readonly string[] Names =
+    [
+        Timestamp, Message, EventOriginal, EventAction, EventOutcome, EventCategory, EventDataset, EventProvider, EventId,
+        EventKind, EventReason, SourceIp, SourcePort, SourceAddress, SourceDomain, UserName, UserEmail, HostName,
+        HostHostname, ProcessName, ProcessPid, LogFilePath, LogOffset, InputType, InputName, ParserName,
+    ];
 }

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Gumshoe.Engine.Events;
 
@@ -97,8 +99,9 @@ public sealed class Event
     {
         if ((_names & Bit(name)) == 0) return -1;
         var fields = _fields;
-        var n = _count;
-        for (var i = 0; i < n && i < fields.Length; i++)
+        var n = Math.Min(_count, fields.Length);
+        // newest first: what rules ask for (action, outcome, addresses, user) a parser mostly sets after the header
+        for (var i = n - 1; i >= 0; i--)
             if (ReferenceEquals(fields[i].Name, name)) return i;
         if (_index is not null) return _index.TryGetValue(name, out var at) ? at : -1;
         for (var i = 0; i < n && i < fields.Length; i++)
@@ -230,6 +233,26 @@ public sealed class Event
 
     /// <summary>The stored fields (not the fixed ones) in order, removed ones with a null name, without running the deferred extraction; for writers.</summary>
     internal ReadOnlySpan<Field> Stored => _fields.AsSpan(0, _count);
+
+    /// <summary>
+    /// Has the processor fetch the field table into its cache ahead of use: a replay reads events that another core
+    /// parsed, and a lookup that waits for them stalls. A hint only (no effect where there is no such instruction).
+    /// </summary>
+    internal unsafe void PrefetchFields()
+    {
+        if (!Sse.IsSupported) return;
+        var fields = _fields;
+        var p = (byte*)Unsafe.AsPointer(ref Unsafe.As<Field, byte>(ref MemoryMarshal.GetArrayDataReference(fields)));
+        var end = Math.Min(_count, fields.Length) * Unsafe.SizeOf<Field>();
+        for (var o = 0; o < end; o += 64) Sse.Prefetch0(p + o);
+    }
+
+    /// <summary>Has the processor fetch the start of <paramref name="e"/> (see <see cref="PrefetchFields"/>).</summary>
+    internal static unsafe void Prefetch(Event e)
+    {
+        // an address read now may be stale by the time it is used (the collector moves objects): a hint loses nothing
+        if (Sse.IsSupported) Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref e));
+    }
 
     /// <summary>Number of table fields set so far (not counting the fixed ones).</summary>
     public int FieldCount => _count - _freeCount;

@@ -10,7 +10,8 @@ namespace Gumshoe.Engine.Events;
 /// event finds a field by comparing references (see <see cref="Event"/>), and a JSON line's names cost nothing.
 /// </summary>
 /// <remarks>
-/// A name that is also a literal in the code (<see cref="Ecs"/>, the packs) is that literal. Names seen in events
+/// A name that is an <see cref="Ecs"/> constant is that literal; a pack's own names are interned here once (static
+/// fields), so the pack and the rules share them whichever asked first. Names seen in events
 /// are kept up to <see cref="MaxNames"/>; past that (keys made up by whoever writes the events) a name is an
 /// ordinary string again, found by comparing text.
 /// </remarks>
@@ -24,6 +25,15 @@ public static class FieldNames
 
     // counted here: ConcurrentDictionary.Count takes every lock, and past the bound every unknown name asks
     private static int _kept;
+
+    // The ECS names are their literals from the start. string.IsInterned would find a literal with the JIT, but not in
+    // the native build, whose literals are not in the runtime's intern table: there a rule's "event.action" would be
+    // another instance than the parsers' and every lookup would fall back to comparing text.
+    static FieldNames()
+    {
+        foreach (var name in Ecs.Names) Known[name] = name;
+        _kept = Known.Count;
+    }
 
     /// <summary>The one instance of <paramref name="name"/> (a rule's or a config's field name).</summary>
     public static string Intern(string name)

@@ -173,6 +173,10 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         {
             for (var j = 0; j < block.Entries; j++)
             {
+                // another core built these events: fetch them ahead, the object four entries on and its field table
+                // two on (by then its address is at hand), so the rules do not wait for either
+                if (j + 4 < block.Entries && block.Parsed[j + 4].Event is { } ahead) Event.Prefetch(ahead);
+                if (j + 2 < block.Entries && block.Parsed[j + 2].Event is { } next) next.PrefetchFields();
                 ref var line = ref block.Parsed[j];
                 if (line.Skipped > 0) yield return new Item(null, line.SkippedAt, line.Skipped);
                 else

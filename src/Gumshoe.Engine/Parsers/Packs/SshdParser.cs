@@ -44,6 +44,10 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
 
     private static readonly Action<Event> Classify = ClassifyMessage;
 
+    // the pack's own names, the instances rules use too (see FieldNames)
+    private static readonly string AuthMethodField = FieldNames.Intern("ssh.auth_method"), InvalidUserField = FieldNames.Intern("user.invalid"),
+        KeyField = FieldNames.Intern("ssh.key"), RepeatCountField = FieldNames.Intern("event.repeat_count");
+
     // For each action, literals one of which every message classified so contains (anywhere: after "error: " or
     // inside "message repeated N times: [ … ]" too). Read off the branches of Classify1; an action missing here
     // (ssh_other, which any message may get) makes a prefilter impossible.
@@ -115,7 +119,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
                 Classify1(e, inner);
                 if (e.GetString(Ecs.EventAction) == Actions.AuthFailed) e.Set(Ecs.EventAction, Actions.AuthFailedRepeated);
                 if (sp > 0 && long.TryParse(times[..sp], NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-                    e.Set("event.repeat_count", FieldValue.Long(n));
+                    e.Set(RepeatCountField, FieldValue.Long(n));
                 return;
             }
         }
@@ -145,15 +149,15 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
                 if (invalid) after = after[13..];
                 if (SplitUserFrom(after, out var user, out var hostPart))
                 {
-                    e.Set("ssh.auth_method", method);
+                    e.Set(AuthMethodField, method);
                     SetUser(e, user);
-                    if (invalid) e.Set("user.invalid", FieldValue.Bool(true));
+                    if (invalid) e.Set(InvalidUserField, FieldValue.Bool(true));
                     SetHostPort(e, hostPart);
                     if (verb.SequenceEqual("Accepted"))
                     {
                         Set(e, Actions.Login, "success");
                         var key = hostPart.IndexOf(": ");
-                        if (key > 0) e.Set("ssh.key", hostPart[(key + 2)..].ToString());
+                        if (key > 0) e.Set(KeyField, hostPart[(key + 2)..].ToString());
                     }
                     else if (verb.SequenceEqual("Failed")) Set(e, Actions.AuthFailed, "failure");
                     else Set(e, Actions.Other, "unknown");
@@ -167,7 +171,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
             if (SplitUserFrom(m[13..], out var user, out var hostPart))
             {
                 SetUser(e, user);
-                e.Set("user.invalid", FieldValue.Bool(true));
+                e.Set(InvalidUserField, FieldValue.Bool(true));
                 SetHostPort(e, hostPart);
                 Set(e, Actions.InvalidUser, "failure");
                 return;
@@ -178,7 +182,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
             var u = msg["input_userauth_request: invalid user ".Length..];
             if (u.EndsWith(" [preauth]", StringComparison.Ordinal)) u = u[..^10];
             SetUser(e, u);
-            e.Set("user.invalid", FieldValue.Bool(true));
+            e.Set(InvalidUserField, FieldValue.Bool(true));
             Set(e, Actions.InvalidUserRequest, "failure");
             return;
         }
@@ -195,7 +199,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
                 var num = m[4..];
                 var sp = num.IndexOf(' ');
                 if (sp > 0 && long.TryParse(num[..sp], NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-                    e.Set("event.repeat_count", FieldValue.Long(n));
+                    e.Set(RepeatCountField, FieldValue.Long(n));
             }
             Set(e, Actions.PamAuthFailed, "failure");
             return;
@@ -214,9 +218,9 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
             if (SplitUserFrom(after, out var user, out var hostPart))
             {
                 SetUser(e, user);
-                if (invalid) e.Set("user.invalid", FieldValue.Bool(true));
+                if (invalid) e.Set(InvalidUserField, FieldValue.Bool(true));
                 SetHostPort(e, hostPart);
-                e.Set("ssh.auth_method", "keyboard-interactive/pam");
+                e.Set(AuthMethodField, "keyboard-interactive/pam");
                 Set(e, Actions.AuthFailed, "failure");
                 return;
             }
@@ -249,7 +253,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
             if (SplitUserFrom(after, out var user, out var hostPart))
             {
                 SetUser(e, user);
-                if (invalid) e.Set("user.invalid", FieldValue.Bool(true));
+                if (invalid) e.Set(InvalidUserField, FieldValue.Bool(true));
                 SetHostPort(e, hostPart);
                 Set(e, Actions.MaxAuthAttempts, "failure");
                 return;
@@ -263,7 +267,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
             {
                 var u = msg[(forAt + 5)..];
                 if (u.EndsWith(" [preauth]", StringComparison.Ordinal)) u = u[..^10];
-                if (u.StartsWith("invalid user ", StringComparison.Ordinal)) { u = u[13..]; e.Set("user.invalid", FieldValue.Bool(true)); }
+                if (u.StartsWith("invalid user ", StringComparison.Ordinal)) { u = u[13..]; e.Set(InvalidUserField, FieldValue.Bool(true)); }
                 SetUser(e, u);
             }
             Set(e, Actions.TooManyFailures, "failure");
@@ -450,7 +454,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
         if (hostAt > 0)
         {
             SetUser(e, head[..hostAt]);
-            if (invalid) e.Set("user.invalid", FieldValue.Bool(true));
+            if (invalid) e.Set(InvalidUserField, FieldValue.Bool(true));
             SetHostPort(e, body.AsSpan(hostAt + 1));
         }
         else SetHostPort(e, body);
