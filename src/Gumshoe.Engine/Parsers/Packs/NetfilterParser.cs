@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Gumshoe.Engine.Events;
@@ -111,13 +112,15 @@ public sealed class NetfilterParser(string name = "netfilter") : IParser
         return -1;
     }
 
+    private static readonly SearchValues<char> UptimeChars = SearchValues.Create("0123456789.");
+
     private static bool IsUptime(ReadOnlySpan<char> s)
     {
         s = s.Trim();
-        return !s.IsEmpty && s.IndexOfAnyExcept("0123456789.") < 0;
+        return !s.IsEmpty && s.IndexOfAnyExcept(UptimeChars) < 0;
     }
 
-    private static bool IsUpperWord(ReadOnlySpan<char> s) => s.IndexOfAnyExcept("ABCDEFGHIJKLMNOPQRSTUVWXYZ") < 0;
+    private static bool IsUpperWord(ReadOnlySpan<char> s) => s.IndexOfAnyExceptInRange('A', 'Z') < 0;
 
     /// <summary>The event action for a log prefix: lower case, non-alphanumerics as single underscores; <c>netfilter_log</c> when empty.</summary>
     public static string ActionOf(string prefix)

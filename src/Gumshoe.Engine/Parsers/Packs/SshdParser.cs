@@ -417,7 +417,7 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
         if (portAt >= 0)
         {
             var p = s[(portAt + 6)..];
-            var end = p.IndexOfAnyExcept("0123456789");
+            var end = p.IndexOfAnyExceptInRange('0', '9');
             if (end < 0) end = p.Length;
             if (int.TryParse(p[..end], NumberStyles.None, CultureInfo.InvariantCulture, out var port)) e.Set(Ecs.SourcePort, FieldValue.Long(port));
         }

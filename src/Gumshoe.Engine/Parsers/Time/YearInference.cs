@@ -20,10 +20,33 @@ public sealed class YearInference
     // replaced, never changed: parsers on several threads may share one inference
     private StartYear? _start;
 
+    // Consecutive lines mostly share their second: the last one resolved, per thread (parsers run on several).
+    private struct LastResolved
+    {
+        public YearInference? Owner;
+        public TimeZoneInfo? Zone;
+        public DateTimeOffset Reference, Time;
+        public long Stamp, Fraction;
+    }
+
+    [ThreadStatic] private static LastResolved _last;
+
     /// <summary>Builds the full timestamp for a stamp given in <paramref name="zone"/>.</summary>
     public DateTimeOffset Resolve(int month, int day, int hour, int minute, int second, long fractionTicks, TimeZoneInfo zone)
     {
         var reference = Reference();
+        var stamp = ((((long)month * 32 + day) * 24 + hour) * 60 + minute) * 61 + second;
+        ref var last = ref _last;
+        if (ReferenceEquals(last.Owner, this) && last.Stamp == stamp && last.Fraction == fractionTicks && last.Reference == reference
+            && ReferenceEquals(last.Zone, zone))
+            return last.Time;
+        var time = ResolveAgainst(reference, month, day, hour, minute, second, fractionTicks, zone);
+        last = new LastResolved { Owner = this, Zone = zone, Reference = reference, Time = time, Stamp = stamp, Fraction = fractionTicks };
+        return time;
+    }
+
+    private DateTimeOffset ResolveAgainst(DateTimeOffset reference, int month, int day, int hour, int minute, int second, long fractionTicks, TimeZoneInfo zone)
+    {
         var start = _start;
         if (start is null || start.Reference != reference || !ReferenceEquals(start.Zone, zone))
         {
