@@ -335,15 +335,18 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
     }
 
     /// <summary>Waits for the given time for all runnable requests to finish (tests, shutdown).</summary>
-    public async Task<bool> WaitIdleAsync(TimeSpan timeout)
+    public Task<bool> WaitIdleAsync(TimeSpan timeout) => WaitUntilAsync(() => _entries.Count == 0, timeout);
+
+    // Looks every 20 ms, under the lock, whether done() holds, for up to the given time.
+    private async Task<bool> WaitUntilAsync(Func<bool> done, TimeSpan timeout)
     {
         var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
+        while (true)
         {
-            lock (_lock) if (_entries.Count == 0) return true;
+            lock (_lock) if (done()) return true;
+            if (DateTime.UtcNow >= until) return false;
             await Task.Delay(20);
         }
-        return false;
     }
 
     /// <summary>
@@ -354,12 +357,7 @@ public sealed class ActionJournal : IActionSink, IAsyncDisposable
     /// </summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        var until = DateTime.UtcNow + grace;
-        while (DateTime.UtcNow < until && _loop is not null)
-        {
-            lock (_lock) if (!_entries.Values.Any(e => e.State == EntryState.Pending && !e.BackingOff)) break;
-            await Task.Delay(20);
-        }
+        if (_loop is not null) await WaitUntilAsync(() => !_entries.Values.Any(e => e.State == EntryState.Pending && !e.BackingOff), grace);
         await _dispatch.CancelAsync();
         try { if (_loop is not null) await _loop.WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
         Task[] running;

@@ -104,7 +104,7 @@ public sealed class Event
         for (var i = n - 1; i >= 0; i--)
             if (ReferenceEquals(fields[i].Name, name)) return i;
         if (_index is not null) return _index.TryGetValue(name, out var at) ? at : -1;
-        for (var i = 0; i < n && i < fields.Length; i++)
+        for (var i = 0; i < n; i++)
             if (fields[i].Name is { } k && k.Length == name.Length && string.Equals(k, name)) return i;
         return -1;
     }

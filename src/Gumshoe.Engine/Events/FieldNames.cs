@@ -10,8 +10,9 @@ namespace Gumshoe.Engine.Events;
 /// event finds a field by comparing references (see <see cref="Event"/>), and a JSON line's names cost nothing.
 /// </summary>
 /// <remarks>
-/// A name that is an <see cref="Ecs"/> constant is that literal; a pack's own names are interned here once (static
-/// fields), so the pack and the rules share them whichever asked first. Names seen in events
+/// A name that is an <see cref="Ecs"/> constant is that literal. A pack's own names are the same instance as a
+/// rule's only when the pack interns them here (the sshd pack does; in the native build the other packs' literal
+/// names are found by comparing text). Names seen in events
 /// are kept up to <see cref="MaxNames"/>; past that (keys made up by whoever writes the events) a name is an
 /// ordinary string again, found by comparing text.
 /// </remarks>

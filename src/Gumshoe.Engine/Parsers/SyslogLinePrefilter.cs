@@ -19,11 +19,6 @@ public sealed class SyslogLinePrefilter : ILinePrefilter
     private readonly byte[][] _literals;
     private readonly SearchValues<byte>? _firsts;
 
-    // Consecutive lines mostly share their second: the last stamp resolved, for the same context and reference. One
-    // per thread: workers parsing ahead read different stretches of the file, and would evict each other's.
-    private sealed record Resolved(ParseContext Context, DateTimeOffset Reference, int Stamp, DateTimeOffset Time);
-    [ThreadStatic] private static Resolved? _last;
-
     /// <param name="programPrefix">The program names the pack accepts start with this (<c>sshd</c>).</param>
     /// <param name="literals">A message that may matter contains at least one of these.</param>
     public SyslogLinePrefilter(string programPrefix, IEnumerable<string> literals)
@@ -67,7 +62,11 @@ public sealed class SyslogLinePrefilter : ILinePrefilter
         var bracket = tag.IndexOf((byte)'[');
         var program = bracket > 0 && tag[^1] == ']' ? tag[..bracket] : tag;
         if (!program.StartsWith(_programPrefix)) return false;
-        return !MayMatter(rest[(colon + 2)..]) && TryResolve(context, month, day, hh, mm, ss, out timestamp);
+        if (MayMatter(rest[(colon + 2)..])) return false;
+        // the inference remembers the last second it resolved (consecutive lines mostly share it)
+        try { timestamp = context.Years.Resolve(month + 1, day, hh, mm, ss, 0, context.TimeZone); }
+        catch (ArgumentOutOfRangeException) { return false; } // Feb 31 and the like: the header parser calls the line unmatched; let it
+        return true;
     }
 
     // Whether the message holds one of the literals: one pass for their first bytes when those are rare in messages
@@ -91,27 +90,6 @@ public sealed class SyslogLinePrefilter : ILinePrefilter
                 if (literal[0] == rest[0] && rest.StartsWith(literal)) return true;
             at++;
         }
-    }
-
-    private bool TryResolve(ParseContext context, int month, int day, int hh, int mm, int ss, out DateTimeOffset timestamp)
-    {
-        var stamp = (((month * 32 + day) * 24 + hh) * 60 + mm) * 61 + ss;
-        var reference = context.Years.Reference();
-        if (_last is { } last && stamp == last.Stamp && ReferenceEquals(context, last.Context) && reference == last.Reference)
-        {
-            timestamp = last.Time;
-            return true;
-        }
-        try { timestamp = context.Years.Resolve(month + 1, day, hh, mm, ss, 0, context.TimeZone); }
-        catch (ArgumentOutOfRangeException)
-        {
-            // Feb 31 and the like: the header parser calls the line unmatched; let it
-            timestamp = default;
-            return false;
-        }
-        // a reference that moves (the wall clock) is never remembered
-        if (context.Years.Reference() == reference) _last = new Resolved(context, reference, stamp, timestamp);
-        return true;
     }
 
     private static int MonthOf(ReadOnlySpan<byte> name)

@@ -103,6 +103,16 @@ public sealed class ActionJournalTests : IDisposable
     private ExecAction Slow(string seconds) => new("/bin/sh", ["-c", $"printf '%s\\n' \"$GUMSHOE_ACTION_KEY\" >> \"$OUT\"; sleep {seconds}"],
         [new("OUT", Path.Combine(_dir, "runs.txt"))], TimeSpan.FromSeconds(30));
 
+    // Starts the journal with the requests committed, and returns once every one of them has started running.
+    private async Task RunningAsync(ActionJournal j, IAction action, params string[] keys)
+    {
+        j.Start();
+        foreach (var key in keys) j.Enqueue(action, 0, Request(key));
+        _ = j.Snapshot();
+        j.Committed();
+        while (Runs().Length < keys.Length) await Task.Delay(10);
+    }
+
     [Fact]
     public async Task ACleanStopLetsRunningActionsFinishSoTheLastSnapshotHasThemDone()
     {
@@ -110,12 +120,7 @@ public sealed class ActionJournalTests : IDisposable
         JsonNode last;
         await using (var j = Journal(slow))
         {
-            j.Start();
-            j.Enqueue(slow, 0, Request("a"));
-            j.Enqueue(slow, 0, Request("b"));
-            _ = j.Snapshot();
-            j.Committed();
-            while (Runs().Length < 2) await Task.Delay(10);
+            await RunningAsync(j, slow, "a", "b");
             await j.StopAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(0, j.Unfinished);
             last = Durable(j);
@@ -140,11 +145,7 @@ public sealed class ActionJournalTests : IDisposable
         JsonNode last;
         await using (var j = Journal(slow))
         {
-            j.Start();
-            j.Enqueue(slow, 0, Request("a"));
-            _ = j.Snapshot();
-            j.Committed();
-            while (Runs().Length < 1) await Task.Delay(10);
+            await RunningAsync(j, slow, "a");
             var stopping = System.Diagnostics.Stopwatch.StartNew();
             await j.StopAsync(TimeSpan.FromMilliseconds(200));
             Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {stopping.Elapsed}");
