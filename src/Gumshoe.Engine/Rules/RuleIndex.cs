@@ -70,6 +70,19 @@ public sealed class RuleIndex
         if (Field is null) return _all;
         if (!e.TryGet(Field, out var v) || v.IsNull) return _otherwise;
         if (v.Kind != FieldKind.String) return _all;
-        return _byValue.TryGetValue(v.AsString(), out var visits) ? visits : _otherwise;
+        var text = v.AsString();
+        // parsers set event.action from their own constants: the same few string instances, event after event, so a
+        // hit by reference skips hashing the text without regard to case. A slot is picked by length and last char
+        // (no hashing); a JSON event's own string only ever misses, costing the store of what it found.
+        if (text.Length == 0) return _byValue.TryGetValue(text, out var none) ? none : _otherwise;
+        ref var recent = ref _recent[(text.Length ^ text[^1]) & (RecentSize - 1)];
+        if (ReferenceEquals(recent.Text, text)) return recent.Visits;
+        var visits = _byValue.TryGetValue(text, out var found) ? found : _otherwise;
+        recent = new Recent(text, visits);
+        return visits;
     }
+
+    private const int RecentSize = 16;
+    private readonly record struct Recent(string? Text, Visit[] Visits);
+    private readonly Recent[] _recent = new Recent[RecentSize];
 }

@@ -46,6 +46,28 @@ public sealed class RuleIndexTests
         Assert.Equal(Visits("event.action=ssh_login"), Visits("event.action=SSH_Login"));
 
     [Fact]
+    public void OneStringInstanceEventAfterEventGivesTheRulesOfItsValue()
+    {
+        // parsers hand over their own constant, the same instance every time: the index remembers the instances it saw
+        static Event WithAction(string action)
+        {
+            var e = new Event { Timestamp = T0, Input = "test" };
+            e.Set(FieldNames.Intern("event.action"), action);
+            return e;
+        }
+        string Of(string action) => string.Join(" ", Index.For(WithAction(action)).Select(v => v.Rule.Rule.Name + (v.Feed ? "" : "(clock)")));
+        const string login = "ssh_login", failed = "ssh_auth_failed";
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(Visits("event.action=ssh_login"), Of(login));
+            // same length and last letter as ssh_login, so the same place in the index's memory: not login's rules
+            Assert.Equal(Visits("event.action=ssh_xogin"), Of(new string("ssh_xogin".AsSpan())));
+            Assert.Equal(Visits("event.action=ssh_auth_failed"), Of(failed));
+            Assert.Equal(Visits("event.action=SSH_LOGIN"), Of(new string("SSH_LOGIN".AsSpan())));
+        }
+    }
+
+    [Fact]
     public void AValueNoRuleRequiresOrAMissingFieldVisitsOnlyTheRulesWithoutARequirement()
     {
         Assert.Equal($"{Always} quiet(clock)", Visits("event.action=dns_query"));

@@ -126,6 +126,36 @@ internal sealed class GroupTable<TValue> where TValue : struct
         return false;
     }
 
+    /// <summary>
+    /// Frees entry <paramref name="i"/> (in use) without unlinking it from its chain, as <see cref="Remove"/> would
+    /// free it: a sweep frees many, then calls <see cref="Relink"/> once, before the next lookup.
+    /// </summary>
+    public void FreeAt(int i)
+    {
+        ref var e = ref _entries[i];
+        e = default; // no references kept by a free entry
+        e.Next = -3 - _freeList;
+        _freeList = i;
+        _freeCount++;
+    }
+
+    /// <summary>
+    /// Rebuilds every chain from the entries in use: one pass in entry order with no key hashed or compared, where
+    /// removing each of many keys would cost a lookup in cold memory apiece. Chain order is not observable.
+    /// </summary>
+    public void Relink()
+    {
+        Array.Clear(_buckets);
+        for (var i = 0; i < _used; i++)
+        {
+            ref var e = ref _entries[i];
+            if (e.Next < -1) continue;
+            ref var bucket = ref _buckets[BucketOf(e.Hash)];
+            e.Next = bucket - 1;
+            bucket = i + 1;
+        }
+    }
+
     public void Clear()
     {
         _buckets = [];
@@ -142,13 +172,6 @@ internal sealed class GroupTable<TValue> where TValue : struct
         Array.Resize(ref _entries, size);
         _buckets = new int[size];
         _shift = 32 - System.Numerics.BitOperations.Log2((uint)size);
-        for (var i = 0; i < _used; i++)
-        {
-            ref var e = ref _entries[i];
-            if (e.Next < -1) continue;
-            ref var bucket = ref _buckets[BucketOf(e.Hash)];
-            e.Next = bucket - 1;
-            bucket = i + 1;
-        }
+        Relink();
     }
 }

@@ -208,29 +208,34 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         _sinceSweep = 0;
         var now = Math.Max(_newest, _clock);
         var horizon = now - Horizon.Ticks - Options.AllowedLateness.Ticks - (Options.Suppress?.Ticks ?? 0);
-        List<GroupKeyValue>? expired = null;
+        var expired = 0;
         for (var i = 0; i < _states.End; i++)
         {
             if (!_states.IsUsed(i)) continue;
             ref var s = ref _states.ValueAt(i);
             // a group holding suppressed events owes their count to its next alert: only the MaxKeys cap drops it
-            if (s.Head.Touched <= horizon && s.Head.Suppressed == 0 && !Pinned(s.State) && _states.KeyAt(i) != keep) (expired ??= []).Add(_states.KeyAt(i));
+            if (s.Head.Touched <= horizon && s.Head.Suppressed == 0 && !Pinned(s.State) && _states.KeyAt(i) != keep)
+            {
+                _states.FreeAt(i);
+                expired++;
+            }
         }
-        if (expired is not null)
+        if (expired > 0)
         {
-            foreach (var k in expired) _states.Remove(k);
-            _expired.Add(expired.Count);
+            _states.Relink();
+            _expired.Add(expired);
         }
         if (!force || _states.Count <= Options.MaxKeys) return;
         var excess = _states.Count - Options.MaxKeys + Math.Max(0, Options.MaxKeys / 100);
-        var byAge = new (long Touched, GroupKeyValue Key)[_states.Count];
+        var byAge = new (long Touched, GroupKeyValue Key, int At)[_states.Count];
         var n = 0;
         for (var i = 0; i < _states.End; i++)
-            if (_states.IsUsed(i)) byAge[n++] = (_states.KeyAt(i) == keep ? long.MaxValue : _states.ValueAt(i).Head.Touched, _states.KeyAt(i));
+            if (_states.IsUsed(i)) byAge[n++] = (_states.KeyAt(i) == keep ? long.MaxValue : _states.ValueAt(i).Head.Touched, _states.KeyAt(i), i);
         // ties in age go by the key's text, as when keys were strings (only ties pay for the text)
         Array.Sort(byAge, (a, b) => a.Touched != b.Touched ? a.Touched.CompareTo(b.Touched) : string.CompareOrdinal(a.Key.ToString(), b.Key.ToString()));
         var evicted = 0;
-        for (; evicted < excess && evicted < byAge.Length - 1; evicted++) _states.Remove(byAge[evicted].Key);
+        for (; evicted < excess && evicted < byAge.Length - 1; evicted++) _states.FreeAt(byAge[evicted].At);
+        if (evicted > 0) _states.Relink();
         _evicted.Add(evicted);
     }
 

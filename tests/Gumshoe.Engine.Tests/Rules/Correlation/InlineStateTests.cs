@@ -161,6 +161,27 @@ public sealed class InlineStateTests
         Assert.Equal(["t source.ip=10.0.0.1 n=3 4..6"], more.Select(Line));
     }
 
+    [Fact]
+    public void ASweepThatDropsMostGroupsAtOnceLeavesTheOthersWhereLookupsFindThem()
+    {
+        var rules = Compile("""
+            rules:
+              - {name: t, type: threshold, when: 'event.outcome == "failure"', group_by: [source.ip], count: 3, within: 1m, max_keys: 20}
+            """);
+        // 15 groups touched at 0 s, 5 holding two of three events at 200–201 s
+        var stale = Enumerable.Range(0, 15).Select(i => Failure(0, $"10.0.1.{i}", "a"));
+        var live = Enumerable.Range(0, 5).SelectMany(i => new[] { Failure(200, $"10.0.2.{i}", "a"), Failure(201, $"10.0.2.{i}", "a") });
+        Assert.Empty(Feed(rules, [.. stale, .. live]));
+        Assert.Equal(20, rules.Rules[0].ActiveKeys);
+        // a 21st group goes over the cap: the sweep drops the 15 past their horizon (60 s + 60 s lateness) in one go
+        Assert.Empty(Feed(rules, [Failure(202, "10.0.3.1", "a")]));
+        Assert.Equal(6, rules.Rules[0].ActiveKeys);
+        // the five kept groups still find their windows; a dropped one starts afresh
+        var alerts = Feed(rules, [.. Enumerable.Range(0, 5).Select(i => Failure(203, $"10.0.2.{i}", "a")), Failure(203, "10.0.1.0", "a")]);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"t source.ip=10.0.2.{i} n=3 200..203"), alerts.Select(Line).Order(StringComparer.Ordinal));
+        Assert.Equal(7, rules.Rules[0].ActiveKeys);
+    }
+
     // The array-backed window as it was before the inline slots (the reference the inline one must agree with).
     private sealed class ModelWindow
     {
