@@ -14,10 +14,15 @@ public static class Ecs
     public const string EventId = "event.id";
     public const string EventKind = "event.kind";
     public const string EventReason = "event.reason";
+    public const string EventType = "event.type";
     public const string SourceIp = "source.ip";
     public const string SourcePort = "source.port";
     public const string SourceAddress = "source.address";
     public const string SourceDomain = "source.domain";
+    public const string DestinationIp = "destination.ip";
+    public const string DestinationPort = "destination.port";
+    public const string NetworkTransport = "network.transport";
+    public const string ObserverIngressInterface = "observer.ingress.interface.name";
     public const string UserName = "user.name";
     public const string UserEmail = "user.email";
     public const string HostName = "host.name";
@@ -34,7 +39,8 @@ public static class Ecs
     internal static readonly string[] Names =
     [
         Timestamp, Message, EventOriginal, EventAction, EventOutcome, EventCategory, EventDataset, EventProvider, EventId,
-        EventKind, EventReason, SourceIp, SourcePort, SourceAddress, SourceDomain, UserName, UserEmail, HostName,
+        EventKind, EventReason, EventType, SourceIp, SourcePort, SourceAddress, SourceDomain, DestinationIp, DestinationPort,
+        NetworkTransport, ObserverIngressInterface, UserName, UserEmail, HostName,
         HostHostname, ProcessName, ProcessPid, LogFilePath, LogOffset, InputType, InputName, ParserName,
     ];
 }

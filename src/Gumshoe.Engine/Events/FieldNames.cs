@@ -11,10 +11,10 @@ namespace Gumshoe.Engine.Events;
 /// </summary>
 /// <remarks>
 /// A name that is an <see cref="Ecs"/> constant is that literal. A pack's own names are the same instance as a
-/// rule's only when the pack interns them here (the sshd pack does; in the native build the other packs' literal
-/// names are found by comparing text). Names seen in events
-/// are kept up to <see cref="MaxNames"/>; past that (keys made up by whoever writes the events) a name is an
-/// ordinary string again, found by comparing text.
+/// rule's when the pack interns them here, as the log packs and the syslog header do: the native build does not put
+/// literals in the runtime's intern table, so there a literal name (the SaaS packs' few own ones) is found by
+/// comparing text. Names seen in events are kept up to <see cref="MaxNames"/>; past that (keys made up by whoever
+/// writes the events) a name is an ordinary string again, found by comparing text.
 /// </remarks>
 public static class FieldNames
 {

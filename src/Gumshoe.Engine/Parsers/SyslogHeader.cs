@@ -11,14 +11,14 @@ namespace Gumshoe.Engine.Parsers;
 /// </summary>
 public readonly record struct SyslogHeader(DateTimeOffset Timestamp, string Host, string Program, long Pid, int MessageStart)
 {
-    /// <summary>ECS and syslog field names <see cref="Apply"/> sets beyond the common ones.</summary>
-    public const string FacilityCodeField = "log.syslog.facility.code";
-    public const string FacilityNameField = "log.syslog.facility.name";
-    public const string SeverityCodeField = "log.syslog.severity.code";
-    public const string SeverityNameField = "log.syslog.severity.name";
-    public const string PriorityField = "log.syslog.priority";
-    public const string MsgIdField = "log.syslog.msgid";
-    public const string StructuredDataField = "log.syslog.structured_data";
+    // ECS and syslog field names Apply sets beyond the common ones: the instances rules use too (see FieldNames)
+    public static readonly string FacilityCodeField = FieldNames.Intern("log.syslog.facility.code");
+    public static readonly string FacilityNameField = FieldNames.Intern("log.syslog.facility.name");
+    public static readonly string SeverityCodeField = FieldNames.Intern("log.syslog.severity.code");
+    public static readonly string SeverityNameField = FieldNames.Intern("log.syslog.severity.name");
+    public static readonly string PriorityField = FieldNames.Intern("log.syslog.priority");
+    public static readonly string MsgIdField = FieldNames.Intern("log.syslog.msgid");
+    public static readonly string StructuredDataField = FieldNames.Intern("log.syslog.structured_data");
 
     private static readonly string[] Months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     private static readonly string[] Facilities =

@@ -13,6 +13,14 @@ namespace Gumshoe.Engine.Parsers.Packs;
 /// </summary>
 public sealed class NetfilterParser(string name = "netfilter") : IParser
 {
+    // the pack's own names, the instances rules use too (see FieldNames)
+    private static readonly string NetfilterPrefixField = FieldNames.Intern("netfilter.prefix"),
+        NetfilterFlagsField = FieldNames.Intern("netfilter.flags"),
+        ObserverEgressInterfaceNameField = FieldNames.Intern("observer.egress.interface.name"),
+        NetfilterMacField = FieldNames.Intern("netfilter.mac"),
+        NetworkBytesField = FieldNames.Intern("network.bytes"),
+        NetfilterUdpLenField = FieldNames.Intern("netfilter.udp_len");
+
     public string Name { get; } = name;
 
     public ParseOutcome Parse(string line, Event e, ParseContext context)
@@ -37,7 +45,7 @@ public sealed class NetfilterParser(string name = "netfilter") : IParser
             if (close > 0 && IsUptime(head[1..close])) head = head[(close + 1)..].Trim();
         }
         var prefix = head.ToString();
-        if (prefix.Length > 0) e.Set("netfilter.prefix", prefix);
+        if (prefix.Length > 0) e.Set(NetfilterPrefixField, prefix);
         var action = ActionOf(prefix);
         e.Set(Ecs.EventAction, action);
         e.Set(Ecs.EventCategory, "network");
@@ -45,8 +53,8 @@ public sealed class NetfilterParser(string name = "netfilter") : IParser
         e.Set(Ecs.EventProvider, "netfilter");
         var lower = action.ToLowerInvariant();
         if (lower.Contains("drop") || lower.Contains("block") || lower.Contains("reject") || lower.Contains("deny"))
-            e.Set("event.type", "denied");
-        else if (lower.Contains("accept") || lower.Contains("allow")) e.Set("event.type", "allowed");
+            e.Set(Ecs.EventType, "denied");
+        else if (lower.Contains("accept") || lower.Contains("allow")) e.Set(Ecs.EventType, "allowed");
 
         List<FieldValue>? flags = null;
         var s = msg.AsSpan(inAt);
@@ -63,7 +71,7 @@ public sealed class NetfilterParser(string name = "netfilter") : IParser
             if (sp < 0) break;
             s = s[(sp + 1)..];
         }
-        if (flags is not null) e.Set("netfilter.flags", FieldValue.Array(flags));
+        if (flags is not null) e.Set(NetfilterFlagsField, FieldValue.Array(flags));
         return ParseOutcome.Matched;
     }
 
@@ -72,21 +80,21 @@ public sealed class NetfilterParser(string name = "netfilter") : IParser
         if (value.Length == 0) return;
         switch (key)
         {
-            case "IN": e.Set("observer.ingress.interface.name", value); break;
-            case "OUT": e.Set("observer.egress.interface.name", value); break;
+            case "IN": e.Set(Ecs.ObserverIngressInterface, value); break;
+            case "OUT": e.Set(ObserverEgressInterfaceNameField, value); break;
             case "SRC": e.Set(Ecs.SourceIp, FieldTypes.Auto(Ecs.SourceIp, value)); break;
-            case "DST": e.Set("destination.ip", FieldTypes.Auto("destination.ip", value)); break;
+            case "DST": e.Set(Ecs.DestinationIp, FieldTypes.Auto(Ecs.DestinationIp, value)); break;
             case "SPT": SetLong(e, Ecs.SourcePort, value); break;
-            case "DPT": SetLong(e, "destination.port", value); break;
+            case "DPT": SetLong(e, Ecs.DestinationPort, value); break;
             case "PROTO":
-                e.Set("network.transport", value.ToLowerInvariant());
+                e.Set(Ecs.NetworkTransport, value.ToLowerInvariant());
                 break;
             case "LEN":
                 // the first LEN is the IP packet length; a later one (UDP) is the payload's
-                if (!e.TryGet("network.bytes", out _)) SetLong(e, "network.bytes", value);
-                else SetLong(e, "netfilter.udp_len", value);
+                if (!e.TryGet(NetworkBytesField, out _)) SetLong(e, NetworkBytesField, value);
+                else SetLong(e, NetfilterUdpLenField, value);
                 break;
-            case "MAC": e.Set("netfilter.mac", value); break;
+            case "MAC": e.Set(NetfilterMacField, value); break;
             default:
                 var field = "netfilter." + key.ToLowerInvariant();
                 if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) e.Set(field, FieldValue.Long(n));

@@ -25,9 +25,15 @@ public sealed class SudoParser(string name = "sudo") : IParser
         public const string Other = "sudo_other";
     }
 
-    public const string UserTargetName = "user.target.name";
-    public const string ProcessCommandLine = "process.command_line";
-    public const string ProcessWorkingDirectory = "process.working_directory";
+    // the pack's own names, the instances rules use too (see FieldNames)
+    public static readonly string UserTargetName = FieldNames.Intern("user.target.name");
+    public static readonly string ProcessCommandLine = FieldNames.Intern("process.command_line");
+    public static readonly string ProcessWorkingDirectory = FieldNames.Intern("process.working_directory");
+    private static readonly string ProcessExecutableField = FieldNames.Intern("process.executable"),
+        ProcessTtyNameField = FieldNames.Intern("process.tty.name"),
+        GroupTargetNameField = FieldNames.Intern("group.target.name"),
+        SudoEnvField = FieldNames.Intern("sudo.env"),
+        SudoTsidField = FieldNames.Intern("sudo.tsid");
 
     public ParseOutcome Parse(string line, Event e, ParseContext context)
     {
@@ -65,7 +71,7 @@ public sealed class SudoParser(string name = "sudo") : IParser
                 e.Set(ProcessCommandLine, rest[(pos + 8)..]);
                 var exe = rest[(pos + 8)..];
                 var sp = exe.IndexOf(' ');
-                e.Set("process.executable", sp > 0 ? exe[..sp] : exe);
+                e.Set(ProcessExecutableField, sp > 0 ? exe[..sp] : exe);
                 break;
             }
             var end = rest.IndexOf(" ; ", pos, StringComparison.Ordinal);
@@ -76,12 +82,12 @@ public sealed class SudoParser(string name = "sudo") : IParser
                 var value = segment[(eq + 1)..];
                 switch (segment[..eq])
                 {
-                    case "TTY": e.Set("process.tty.name", value); break;
+                    case "TTY": e.Set(ProcessTtyNameField, value); break;
                     case "PWD": e.Set(ProcessWorkingDirectory, value); break;
                     case "USER": e.Set(UserTargetName, value); break;
-                    case "GROUP": e.Set("group.target.name", value); break;
-                    case "ENV": e.Set("sudo.env", value); break;
-                    case "TSID": e.Set("sudo.tsid", value); break;
+                    case "GROUP": e.Set(GroupTargetNameField, value); break;
+                    case "ENV": e.Set(SudoEnvField, value); break;
+                    case "TSID": e.Set(SudoTsidField, value); break;
                 }
             }
             else if (pos == 0) reason = segment.Trim();
@@ -105,7 +111,7 @@ public sealed class SudoParser(string name = "sudo") : IParser
             var user = KeyValue(msg, " user=") ?? KeyValue(msg, "ruser=") ?? KeyValue(msg, "logname=");
             if (!string.IsNullOrEmpty(user)) e.Set(Ecs.UserName, user);
             var tty = KeyValue(msg, " tty=");
-            if (!string.IsNullOrEmpty(tty)) e.Set("process.tty.name", tty);
+            if (!string.IsNullOrEmpty(tty)) e.Set(ProcessTtyNameField, tty);
             e.Set(Ecs.EventReason, "authentication failure");
             Set(e, Actions.AuthFailed, "failure", "authentication");
             return;

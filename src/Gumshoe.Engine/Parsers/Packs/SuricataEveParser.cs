@@ -10,6 +10,17 @@ namespace Gumshoe.Engine.Parsers.Packs;
 /// </summary>
 public sealed class SuricataEveParser(string name = "suricata") : IParser
 {
+    // the pack's own names, the instances rules use too (see FieldNames)
+    private static readonly string NetworkProtocolField = FieldNames.Intern("network.protocol"),
+        NetworkCommunityIdField = FieldNames.Intern("network.community_id"),
+        SuricataEveEventTypeField = FieldNames.Intern("suricata.eve.event_type"),
+        RuleIdField = FieldNames.Intern("rule.id"),
+        RuleNameField = FieldNames.Intern("rule.name"),
+        RuleCategoryField = FieldNames.Intern("rule.category"),
+        RuleVersionField = FieldNames.Intern("rule.version"),
+        RuleGidField = FieldNames.Intern("rule.gid"),
+        EventSeverityField = FieldNames.Intern("event.severity");
+
     private const string Prefix = "suricata.eve";
 
     public string Name { get; } = name;
@@ -36,36 +47,36 @@ public sealed class SuricataEveParser(string name = "suricata") : IParser
 
             Copy(e, root, "src_ip", Ecs.SourceIp);
             Copy(e, root, "src_port", Ecs.SourcePort);
-            Copy(e, root, "dest_ip", "destination.ip");
-            Copy(e, root, "dest_port", "destination.port");
+            Copy(e, root, "dest_ip", Ecs.DestinationIp);
+            Copy(e, root, "dest_port", Ecs.DestinationPort);
             if (root.TryGetProperty("proto", out var proto) && proto.ValueKind == JsonValueKind.String)
-                e.Set("network.transport", proto.GetString()!.ToLowerInvariant());
+                e.Set(Ecs.NetworkTransport, proto.GetString()!.ToLowerInvariant());
             if (root.TryGetProperty("app_proto", out var app) && app.ValueKind == JsonValueKind.String && app.GetString() is { } ap && ap != "failed")
-                e.Set("network.protocol", ap);
+                e.Set(NetworkProtocolField, ap);
             if (root.TryGetProperty("in_iface", out var iface) && iface.ValueKind == JsonValueKind.String)
-                e.Set("observer.ingress.interface.name", iface.GetString());
+                e.Set(Ecs.ObserverIngressInterface, iface.GetString());
             if (root.TryGetProperty("community_id", out var cid) && cid.ValueKind == JsonValueKind.String)
-                e.Set("network.community_id", cid.GetString());
-            if (root.TryGetProperty("flow_id", out var flow)) e.Set("event.id", EventJson.FromJson(flow).ToString());
+                e.Set(NetworkCommunityIdField, cid.GetString());
+            if (root.TryGetProperty("flow_id", out var flow)) e.Set(Ecs.EventId, EventJson.FromJson(flow).ToString());
             e.Set(Ecs.EventProvider, "suricata");
             e.Set(Ecs.EventDataset, "suricata.eve");
-            e.Set("suricata.eve.event_type", eventType);
+            e.Set(SuricataEveEventTypeField, eventType);
 
             if (eventType == "alert" && root.TryGetProperty("alert", out var alert) && alert.ValueKind == JsonValueKind.Object)
             {
                 e.Set(Ecs.EventKind, "alert");
                 e.Set(Ecs.EventCategory, "intrusion_detection");
-                Copy(e, alert, "signature_id", "rule.id");
-                Copy(e, alert, "signature", "rule.name");
-                Copy(e, alert, "category", "rule.category");
-                Copy(e, alert, "rev", "rule.version");
-                Copy(e, alert, "gid", "rule.gid");
-                Copy(e, alert, "severity", "event.severity");
+                Copy(e, alert, "signature_id", RuleIdField);
+                Copy(e, alert, "signature", RuleNameField);
+                Copy(e, alert, "category", RuleCategoryField);
+                Copy(e, alert, "rev", RuleVersionField);
+                Copy(e, alert, "gid", RuleGidField);
+                Copy(e, alert, "severity", EventSeverityField);
                 if (alert.TryGetProperty("action", out var action) && action.ValueKind == JsonValueKind.String)
                 {
                     var a = action.GetString()!;
                     e.Set(Ecs.EventAction, a);
-                    e.Set("event.type", a == "blocked" ? "denied" : "allowed");
+                    e.Set(Ecs.EventType, a == "blocked" ? "denied" : "allowed");
                 }
                 else e.Set(Ecs.EventAction, "alert");
             }

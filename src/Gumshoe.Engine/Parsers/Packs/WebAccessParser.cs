@@ -12,6 +12,17 @@ namespace Gumshoe.Engine.Parsers.Packs;
 /// </summary>
 public sealed class WebAccessParser(string name = "web_access") : IParser
 {
+    // the pack's own names, the instances rules use too (see FieldNames)
+    private static readonly string HttpResponseStatusCodeField = FieldNames.Intern("http.response.status_code"),
+        HttpResponseBodyBytesField = FieldNames.Intern("http.response.body.bytes"),
+        HttpRequestReferrerField = FieldNames.Intern("http.request.referrer"),
+        UserAgentOriginalField = FieldNames.Intern("user_agent.original"),
+        HttpRequestMethodField = FieldNames.Intern("http.request.method"),
+        HttpVersionField = FieldNames.Intern("http.version"),
+        UrlOriginalField = FieldNames.Intern("url.original"),
+        UrlPathField = FieldNames.Intern("url.path"),
+        UrlQueryField = FieldNames.Intern("url.query");
+
     public string Name { get; } = name;
 
     public ParseOutcome Parse(string line, Event e, ParseContext context)
@@ -49,11 +60,11 @@ public sealed class WebAccessParser(string name = "web_access") : IParser
         e.Set(Ecs.SourceAddress, clientText);
         if (!user.SequenceEqual("-")) e.Set(Ecs.UserName, user.ToString());
         SetRequest(e, request);
-        if (statusCode >= 0) e.Set("http.response.status_code", FieldValue.Long(statusCode));
+        if (statusCode >= 0) e.Set(HttpResponseStatusCodeField, FieldValue.Long(statusCode));
         if (!bytes.IsEmpty && long.TryParse(bytes, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
-            e.Set("http.response.body.bytes", FieldValue.Long(size));
-        if (referrer is { Length: > 0 } && referrer != "-") e.Set("http.request.referrer", referrer);
-        if (agent is { Length: > 0 } && agent != "-") e.Set("user_agent.original", agent);
+            e.Set(HttpResponseBodyBytesField, FieldValue.Long(size));
+        if (referrer is { Length: > 0 } && referrer != "-") e.Set(HttpRequestReferrerField, referrer);
+        if (agent is { Length: > 0 } && agent != "-") e.Set(UserAgentOriginalField, agent);
         e.Set(Ecs.EventCategory, "web");
         e.Set(Ecs.EventKind, "event");
         e.Set(Ecs.EventAction, "http_request");
@@ -69,28 +80,28 @@ public sealed class WebAccessParser(string name = "web_access") : IParser
         var last = request.LastIndexOf(' ');
         if (first > 0 && last > first && request.AsSpan(last + 1).StartsWith("HTTP/", StringComparison.Ordinal))
         {
-            e.Set("http.request.method", request[..first]);
-            e.Set("http.version", request[(last + 6)..]);
+            e.Set(HttpRequestMethodField, request[..first]);
+            e.Set(HttpVersionField, request[(last + 6)..]);
             SetUrl(e, request[(first + 1)..last]);
         }
         else if (first > 0 && last == first && request[..first].All(char.IsAsciiLetterUpper))
         {
             // HTTP/0.9: "GET /"
-            e.Set("http.request.method", request[..first]);
+            e.Set(HttpRequestMethodField, request[..first]);
             SetUrl(e, request[(first + 1)..]);
         }
-        else e.Set("url.original", request);
+        else e.Set(UrlOriginalField, request);
     }
 
     private static void SetUrl(Event e, string url)
     {
-        e.Set("url.original", url);
+        e.Set(UrlOriginalField, url);
         var q = url.IndexOf('?');
         var path = q >= 0 ? url[..q] : url;
         var hash = path.IndexOf('#');
         if (hash >= 0) path = path[..hash];
-        if (path.Length > 0) e.Set("url.path", path);
-        if (q >= 0 && q + 1 < url.Length) e.Set("url.query", url[(q + 1)..]);
+        if (path.Length > 0) e.Set(UrlPathField, path);
+        if (q >= 0 && q + 1 < url.Length) e.Set(UrlQueryField, url[(q + 1)..]);
     }
 
     // A space-delimited token starting at pos; next is where the following token starts.
