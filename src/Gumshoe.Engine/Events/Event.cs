@@ -247,6 +247,20 @@ public sealed class Event
         for (var o = 0; o < end; o += 64) Sse.Prefetch0(p + o);
     }
 
+    /// <summary>
+    /// Has the processor fetch the objects the field values refer to (an address, a string), once the field table
+    /// is in the cache (<see cref="PrefetchFields"/> an event earlier): a rule reading an address otherwise stalls on
+    /// the object another core made.
+    /// </summary>
+    internal unsafe void PrefetchValues()
+    {
+        if (!Sse.IsSupported) return;
+        var fields = _fields;
+        var n = Math.Min(_count, fields.Length);
+        for (var i = 0; i < n; i++)
+            if (fields[i].Value.Reference is { } o) Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref o));
+    }
+
     /// <summary>Has the processor fetch the start of <paramref name="e"/> (see <see cref="PrefetchFields"/>).</summary>
     internal static unsafe void Prefetch(Event e)
     {

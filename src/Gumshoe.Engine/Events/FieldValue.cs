@@ -25,6 +25,9 @@ public readonly struct FieldValue : IEquatable<FieldValue>
     /// <summary>The value's type.</summary>
     public FieldKind Kind => _ref is Tag t ? t.Kind : (FieldKind)_bits;
 
+    /// <summary>The object the value holds (a string, an address, a list …), or null for a number, bool or time.</summary>
+    internal object? Reference => _ref is Tag ? null : _ref;
+
     private FieldValue(object reference, FieldKind kind)
     {
         _ref = reference;

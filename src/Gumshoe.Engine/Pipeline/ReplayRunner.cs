@@ -177,6 +177,7 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
                 // two on (by then its address is at hand), so the rules do not wait for either
                 if (j + 4 < block.Entries && block.Parsed[j + 4].Event is { } ahead) Event.Prefetch(ahead);
                 if (j + 2 < block.Entries && block.Parsed[j + 2].Event is { } next) next.PrefetchFields();
+                if (j + 1 < block.Entries && block.Parsed[j + 1].Event is { } soon) soon.PrefetchValues();
                 ref var line = ref block.Parsed[j];
                 if (line.Skipped > 0) yield return new Item(null, line.SkippedAt, line.Skipped);
                 else
