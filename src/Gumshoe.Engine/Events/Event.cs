@@ -241,9 +241,11 @@ public sealed class Event
     internal unsafe void PrefetchFields()
     {
         if (!Sse.IsSupported) return;
+        // the array's address, without reading the array itself (its length, or a null check, would be the very
+        // miss this is meant to start): its header and then the fields in use
         var fields = _fields;
-        var p = (byte*)Unsafe.AsPointer(ref Unsafe.As<Field, byte>(ref MemoryMarshal.GetArrayDataReference(fields)));
-        var end = Math.Min(_count, fields.Length) * Unsafe.SizeOf<Field>();
+        var p = *(byte**)Unsafe.AsPointer(ref fields);
+        var end = 2 * sizeof(nint) + _count * Unsafe.SizeOf<Field>();
         for (var o = 0; o < end; o += 64) Sse.Prefetch0(p + o);
     }
 
@@ -258,7 +260,10 @@ public sealed class Event
         var fields = _fields;
         var n = Math.Min(_count, fields.Length);
         for (var i = 0; i < n; i++)
-            if (fields[i].Value.Reference is { } o) Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref o));
+        {
+            var o = fields[i].Value.Reference;
+            if (o is not null) Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref o));
+        }
     }
 
     /// <summary>Has the processor fetch the start of <paramref name="e"/> (see <see cref="PrefetchFields"/>).</summary>

@@ -25,8 +25,11 @@ public readonly struct FieldValue : IEquatable<FieldValue>
     /// <summary>The value's type.</summary>
     public FieldKind Kind => _ref is Tag t ? t.Kind : (FieldKind)_bits;
 
-    /// <summary>The object the value holds (a string, an address, a list …), or null for a number, bool or time.</summary>
-    internal object? Reference => _ref is Tag ? null : _ref;
+    /// <summary>
+    /// The object the value holds (a string, an address, a list …, or for a number, bool or time its kind's tag),
+    /// not looked at: for prefetching it, where even a type check would wait for the object.
+    /// </summary>
+    internal object? Reference => _ref;
 
     private FieldValue(object reference, FieldKind kind)
     {
