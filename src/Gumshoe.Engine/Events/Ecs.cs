@@ -22,7 +22,7 @@ public static class Ecs
     public const string DestinationIp = "destination.ip";
     public const string DestinationPort = "destination.port";
     public const string NetworkTransport = "network.transport";
-    public const string ObserverIngressInterface = "observer.ingress.interface.name";
+    public const string ObserverIngressInterfaceName = "observer.ingress.interface.name";
     public const string UserName = "user.name";
     public const string UserEmail = "user.email";
     public const string HostName = "host.name";
@@ -40,7 +40,7 @@ public static class Ecs
     [
         Timestamp, Message, EventOriginal, EventAction, EventOutcome, EventCategory, EventDataset, EventProvider, EventId,
         EventKind, EventReason, EventType, SourceIp, SourcePort, SourceAddress, SourceDomain, DestinationIp, DestinationPort,
-        NetworkTransport, ObserverIngressInterface, UserName, UserEmail, HostName,
+        NetworkTransport, ObserverIngressInterfaceName, UserName, UserEmail, HostName,
         HostHostname, ProcessName, ProcessPid, LogFilePath, LogOffset, InputType, InputName, ParserName,
     ];
 }

@@ -80,7 +80,7 @@ public sealed class NetfilterParser(string name = "netfilter") : IParser
         if (value.Length == 0) return;
         switch (key)
         {
-            case "IN": e.Set(Ecs.ObserverIngressInterface, value); break;
+            case "IN": e.Set(Ecs.ObserverIngressInterfaceName, value); break;
             case "OUT": e.Set(ObserverEgressInterfaceNameField, value); break;
             case "SRC": e.Set(Ecs.SourceIp, FieldTypes.Auto(Ecs.SourceIp, value)); break;
             case "DST": e.Set(Ecs.DestinationIp, FieldTypes.Auto(Ecs.DestinationIp, value)); break;

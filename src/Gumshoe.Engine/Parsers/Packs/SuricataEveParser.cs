@@ -54,7 +54,7 @@ public sealed class SuricataEveParser(string name = "suricata") : IParser
             if (root.TryGetProperty("app_proto", out var app) && app.ValueKind == JsonValueKind.String && app.GetString() is { } ap && ap != "failed")
                 e.Set(NetworkProtocolField, ap);
             if (root.TryGetProperty("in_iface", out var iface) && iface.ValueKind == JsonValueKind.String)
-                e.Set(Ecs.ObserverIngressInterface, iface.GetString());
+                e.Set(Ecs.ObserverIngressInterfaceName, iface.GetString());
             if (root.TryGetProperty("community_id", out var cid) && cid.ValueKind == JsonValueKind.String)
                 e.Set(NetworkCommunityIdField, cid.GetString());
             if (root.TryGetProperty("flow_id", out var flow)) e.Set(Ecs.EventId, EventJson.FromJson(flow).ToString());
