@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+
 namespace Gumshoe.Engine.Inputs;
 
 /// <summary>A run of whole lines as read (raw bytes, split as every input splits them); reused once consumed.</summary>
@@ -66,16 +69,26 @@ public class LineBlock
 public sealed class ParallelLineReader<TBlock>(int workers, Func<TBlock> newBlock) where TBlock : LineBlock
 {
     private readonly SemaphoreSlim _slots = new(Math.Max(1, workers), Math.Max(1, workers));
-    private readonly Stack<TBlock> _free = new();
+    private readonly ConcurrentStack<TBlock> _free = new(); // rented by the reading thread, returned by the consumer
 
     /// <summary>Worker threads at most; 0 processes each block on the consuming thread as it is read.</summary>
     public int Workers { get; } = workers;
 
     /// <summary>
-    /// The file's blocks, each processed by <paramref name="process"/> on a worker, in file order; a block is valid
-    /// until the enumeration moves on. <paramref name="onBytes"/> hears the bytes read so far after each read.
+    /// Whether a thread of its own reads and cuts the lines (with workers only): the consuming thread then does
+    /// nothing but consume, which matters where it is the slowest stage (a replay's rules). Meant for one file
+    /// read at a time: a merge of many files would start a thread per file.
     /// </summary>
-    public IEnumerable<TBlock> Read(LogFileReader reader, Action<TBlock> process, int maxInFlight, Action<long>? onBytes = null)
+    public bool ReadOnOwnThread { get; init; }
+
+    /// <summary>
+    /// The file's blocks, each processed by <paramref name="process"/> on a worker, in file order; a block is valid
+    /// until the enumeration moves on. <paramref name="onBytes"/> hears the bytes read so far, on the consuming thread.
+    /// </summary>
+    public IEnumerable<TBlock> Read(LogFileReader reader, Action<TBlock> process, int maxInFlight, Action<long>? onBytes = null) =>
+        Workers > 0 && ReadOnOwnThread ? ReadAhead(reader, process, maxInFlight, onBytes) : ReadHere(reader, process, maxInFlight, onBytes);
+
+    private IEnumerable<TBlock> ReadHere(LogFileReader reader, Action<TBlock> process, int maxInFlight, Action<long>? onBytes)
     {
         var inFlight = new Queue<(TBlock Block, Task Task)>();
         var full = new List<TBlock>();
@@ -106,8 +119,7 @@ public sealed class ParallelLineReader<TBlock>(int workers, Func<TBlock> newBloc
                 if (!inFlight.TryDequeue(out var next)) break;
                 next.Task.GetAwaiter().GetResult();
                 yield return next.Block;
-                next.Block.Reset();
-                _free.Push(next.Block);
+                Return(next.Block);
             }
         }
         finally
@@ -116,6 +128,74 @@ public sealed class ParallelLineReader<TBlock>(int workers, Func<TBlock> newBloc
             foreach (var (_, task) in inFlight)
                 try { task.Wait(); } catch (AggregateException) { }
         }
+    }
+
+    // The reading thread fills blocks and submits them, at most maxInFlight ahead of the consumer; the consumer takes
+    // them in order. A read error reaches the consumer after the blocks read before it, as it does in ReadHere.
+    private IEnumerable<TBlock> ReadAhead(LogFileReader reader, Action<TBlock> process, int maxInFlight, Action<long>? onBytes)
+    {
+        using var ready = new BlockingCollection<(TBlock Block, Task Task)>(Math.Max(1, maxInFlight));
+        using var stop = new CancellationTokenSource();
+        var position = new StrongBox<long>();
+        var producer = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                var current = Rent();
+                void Hand(TBlock block)
+                {
+                    var task = Submit(block, process);
+                    try { ready.Add((block, task), stop.Token); }
+                    catch (OperationCanceledException)
+                    {
+                        try { task.Wait(); } catch (AggregateException) { } // not handed over: its worker is waited for here
+                        throw;
+                    }
+                }
+                LineSplitter.RawLineHandler onLine = (bytes, offset, _, problems) =>
+                {
+                    if (!current.Fits(bytes.Length) && current.Count > 0)
+                    {
+                        Hand(current);
+                        current = Rent();
+                    }
+                    current.Add(bytes, offset, problems);
+                };
+                foreach (var read in reader.FeedLines(onLine))
+                {
+                    Volatile.Write(ref position.Value, read);
+                    stop.Token.ThrowIfCancellationRequested();
+                }
+                if (current.Count > 0) Hand(current);
+            }
+            finally { ready.CompleteAdding(); }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default); // always runs: it completes `ready`
+        try
+        {
+            foreach (var (block, task) in ready.GetConsumingEnumerable())
+            {
+                task.GetAwaiter().GetResult();
+                onBytes?.Invoke(Volatile.Read(ref position.Value));
+                yield return block;
+                Return(block);
+            }
+            producer.GetAwaiter().GetResult();
+            onBytes?.Invoke(Volatile.Read(ref position.Value));
+        }
+        finally
+        {
+            // an abandoned enumeration stops the reading thread and waits for every worker before the blocks go
+            stop.Cancel();
+            try { producer.Wait(); } catch (AggregateException) { }
+            while (ready.TryTake(out var left))
+                try { left.Task.Wait(); } catch (AggregateException) { }
+        }
+    }
+
+    private void Return(TBlock block)
+    {
+        block.Reset();
+        _free.Push(block);
     }
 
     private TBlock Rent() => _free.TryPop(out var b) ? b : newBlock();

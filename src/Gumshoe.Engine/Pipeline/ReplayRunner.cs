@@ -9,8 +9,9 @@ namespace Gumshoe.Engine.Pipeline;
 /// order), with year-less stamps placed against each file's last-write time.
 /// </summary>
 /// <remarks>
-/// Lines are parsed ahead on worker threads, a few blocks at a time (<see cref="ParallelLineReader{TBlock}"/>); the
-/// calling thread counts them and runs enrichers, analysers and rules, in line order, so the results are those of
+/// Lines are parsed ahead on worker threads, a few blocks at a time (<see cref="ParallelLineReader{TBlock}"/>; a
+/// single file is also read and cut into lines on a thread of its own); the calling thread counts them and runs
+/// enrichers, analysers and rules, in line order, so the results are those of
 /// parsing one line after the other. When only rules see the events and the parser can say which literals each
 /// <c>event.action</c> needs, lines that cannot yield an action any rule may match are recognised on their raw bytes
 /// and skipped without decoding or parsing (<see cref="ILinePrefilter"/>); their event time still moves the rules'
@@ -84,7 +85,11 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         _skippedRun = 0; // a run cut short by a cancellation ends with it
         pipeline.Rules.StampArrivals = false; // a replay's clock is event time only
         var blockBytes = files.Count <= 1 ? BlockBytes : Math.Clamp(MergeBytes / files.Count, 16 << 10, BlockBytes);
-        var blocks = new ParallelLineReader<ParsedBlock>(Math.Max(0, Workers), () => new ParsedBlock(blockBytes));
+        var blocks = new ParallelLineReader<ParsedBlock>(Math.Max(0, Workers), () => new ParsedBlock(blockBytes))
+        {
+            // one file: the rule thread, the slowest stage, leaves reading and cutting to a thread of their own
+            ReadOnOwnThread = files.Count == 1,
+        };
         // one block more than the workers keeps them busy while the oldest is handled
         var inFlight = files.Count <= 1 ? blocks.Workers + 1 : Math.Min(2, blocks.Workers + 1);
         var streams = new List<IEnumerator<Item>>();
