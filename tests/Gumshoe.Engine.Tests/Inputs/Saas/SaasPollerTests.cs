@@ -68,8 +68,12 @@ public sealed class SaasPollerTests : IDisposable
     {
         _h.Fake.Inject(source, Fault.RateLimited, Fault.ServerError, Fault.Timeout, Fault.MalformedJson);
         var expected = PollerHarness.Expected(provider).Select(e => PollerHarness.Get(e, "event.id")!).ToList();
+        // each fault must be seen as itself: under load (CI) the fake's 429 or 500 can take longer than the usual 1 s
+        // timeout, and would be counted as a timeout instead; the timeout fault still outwaits the client
+        _h.Fake.TimeoutFaultDelay = TimeSpan.FromSeconds(6);
+        var yaml = _h.ConfigYaml("timeout: 3s\n    retry_base: 20ms\n    max_window: 30d");
 
-        var (events, _) = await _h.RunAsync(_h.Input(input), expect: expected.Count);
+        var (events, _) = await _h.RunAsync(_h.Input(input, yaml), expect: expected.Count);
 
         AssertExactlyOnce(expected, events);
         foreach (var reason in new[] { "rate_limited", "server_error", "timeout", "malformed_json" })

@@ -34,6 +34,9 @@ internal sealed class SaasApiFake : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ConcurrentQueue<Fault>> _faults = new();
     private readonly RSA? _googleKey;
 
+    /// <summary>How long a <see cref="Fault.Timeout"/> answer waits: longer than the client's timeout.</summary>
+    public TimeSpan TimeoutFaultDelay { get; set; } = TimeSpan.FromSeconds(3);
+
     public SaasApiFake(RSA? googleKey = null, TimeSpan? pageDelay = null)
     {
         _googleKey = googleKey;
@@ -271,7 +274,7 @@ internal sealed class SaasApiFake : IAsyncDisposable
                 await Json(res, 500, "{\"error\":\"backend unavailable\"}");
                 return;
             case Fault.Timeout:
-                await Task.Delay(TimeSpan.FromSeconds(3));
+                await Task.Delay(TimeoutFaultDelay);
                 await Serve(res, page, false, source);
                 return;
             case Fault.MalformedJson:
