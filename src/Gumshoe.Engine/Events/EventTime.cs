@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 
 namespace Gumshoe.Engine.Events;
 
@@ -35,21 +36,13 @@ public static class EventTime
     }
 
     // "yyyy-MM-ddTHH:mm:ss.fffffffZ": drops trailing zeros of the fraction, and its point when nothing is left
-    private static int Trim(Span<char> s, int n)
+    private static int Trim<T>(Span<T> s, int n) where T : unmanaged, IBinaryInteger<T>
     {
+        var zero = T.CreateTruncating('0');
         var end = n - 1; // at the 'Z'
-        while (end > 20 && s[end - 1] == '0') end--;
+        while (end > 20 && s[end - 1] == zero) end--;
         if (end == 20) end = 19;
-        s[end] = 'Z';
-        return end + 1;
-    }
-
-    private static int Trim(Span<byte> s, int n)
-    {
-        var end = n - 1;
-        while (end > 20 && s[end - 1] == (byte)'0') end--;
-        if (end == 20) end = 19;
-        s[end] = (byte)'Z';
+        s[end] = T.CreateTruncating('Z');
         return end + 1;
     }
 

@@ -92,17 +92,8 @@ public sealed class ParallelLineReader<TBlock>(int workers, Func<TBlock> newBloc
     {
         var inFlight = new Queue<(TBlock Block, Task Task)>();
         var full = new List<TBlock>();
-        var current = Rent();
-        LineSplitter.RawLineHandler onLine = (bytes, offset, _, problems) =>
-        {
-            if (!current.Fits(bytes.Length) && current.Count > 0)
-            {
-                full.Add(current);
-                current = Rent();
-            }
-            current.Add(bytes, offset, problems);
-        };
-        using var feed = reader.FeedLines(onLine).GetEnumerator();
+        var cutter = new Cutter(this, full.Add);
+        using var feed = reader.FeedLines(cutter.OnLine).GetEnumerator();
         var more = true;
         try
         {
@@ -112,7 +103,7 @@ public sealed class ParallelLineReader<TBlock>(int workers, Func<TBlock> newBloc
                 {
                     more = feed.MoveNext();
                     if (more) onBytes?.Invoke(feed.Current);
-                    else if (current.Count > 0) full.Add(current);
+                    else if (cutter.Current.Count > 0) full.Add(cutter.Current);
                     foreach (var b in full) inFlight.Enqueue((b, Submit(b, process)));
                     full.Clear();
                 }
@@ -141,7 +132,6 @@ public sealed class ParallelLineReader<TBlock>(int workers, Func<TBlock> newBloc
         {
             try
             {
-                var current = Rent();
                 void Hand(TBlock block)
                 {
                     var task = Submit(block, process);
@@ -152,21 +142,13 @@ public sealed class ParallelLineReader<TBlock>(int workers, Func<TBlock> newBloc
                         throw;
                     }
                 }
-                LineSplitter.RawLineHandler onLine = (bytes, offset, _, problems) =>
-                {
-                    if (!current.Fits(bytes.Length) && current.Count > 0)
-                    {
-                        Hand(current);
-                        current = Rent();
-                    }
-                    current.Add(bytes, offset, problems);
-                };
-                foreach (var read in reader.FeedLines(onLine))
+                var cutter = new Cutter(this, Hand);
+                foreach (var read in reader.FeedLines(cutter.OnLine))
                 {
                     Volatile.Write(ref position.Value, read);
                     stop.Token.ThrowIfCancellationRequested();
                 }
-                if (current.Count > 0) Hand(current);
+                if (cutter.Current.Count > 0) Hand(cutter.Current);
             }
             finally { ready.CompleteAdding(); }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default); // always runs: it completes `ready`
@@ -189,6 +171,22 @@ public sealed class ParallelLineReader<TBlock>(int workers, Func<TBlock> newBloc
             try { producer.Wait(); } catch (AggregateException) { }
             while (ready.TryTake(out var left))
                 try { left.Task.Wait(); } catch (AggregateException) { }
+        }
+    }
+
+    // Puts lines into the current block; a full one goes to `full` and a fresh one is rented.
+    private sealed class Cutter(ParallelLineReader<TBlock> owner, Action<TBlock> full)
+    {
+        public TBlock Current = owner.Rent();
+
+        public void OnLine(ReadOnlySpan<byte> bytes, long offset, long end, LineProblem problems)
+        {
+            if (!Current.Fits(bytes.Length) && Current.Count > 0)
+            {
+                full(Current);
+                Current = owner.Rent();
+            }
+            Current.Add(bytes, offset, problems);
         }
     }
 

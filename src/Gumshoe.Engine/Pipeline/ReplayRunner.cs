@@ -178,8 +178,8 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         {
             for (var j = 0; j < block.Entries; j++)
             {
-                // another core built these events: fetch them ahead, the object four entries on and its field table
-                // two on (by then its address is at hand), so the rules do not wait for either
+                // another core built these events: fetch them ahead, the object four entries on, its field table two on
+                // (by then its address is at hand) and what its fields refer to one on, so the rules wait for none
                 if (j + 4 < block.Entries && block.Parsed[j + 4].Event is { } ahead) Event.Prefetch(ahead);
                 if (j + 2 < block.Entries && block.Parsed[j + 2].Event is { } next) next.PrefetchFields();
                 if (j + 1 < block.Entries && block.Parsed[j + 1].Event is { } soon) soon.PrefetchValues();
