@@ -149,6 +149,7 @@ public static class ReplayCommand
             foreach (var la in analyzers.OfType<LoginAnalyzer>()) la.SaveState();
             Console.Error.WriteLine($"replayed {paths.Length} file(s): {runner.Events} events, {metrics.Counter("gumshoe_alerts_total").Value} alerts in {sw.Elapsed.TotalSeconds:F2}s");
             if (runner.Skipped > 0) Console.Error.WriteLine($"  {runner.Skipped} lines skipped on their raw bytes: no rule can match them (--no-prefilter parses them)");
+            if (runner.DirectLines > 0) Console.Error.WriteLine($"  {runner.DirectLines} lines read from their bytes with only the fields rules read");
             foreach (var la in analyzers.OfType<LoginAnalyzer>())
                 Console.Error.WriteLine($"  logins: {la.LoginsScored} scored, {la.Flagged} flagged, {la.FailuresSeen} failed attempts, {la.WithoutUser} without a user");
             foreach (var (name, labels, value) in metrics.Snapshot())

@@ -26,7 +26,7 @@ public sealed class Event
     // ~540 B instead of a dictionary's three of ~830 B, and a lookup is a scan that first compares references —
     // names are mostly the same literal or interned strings (FieldNames) — before comparing text; an event with
     // many fields gets an index.
-    private Field[] _fields = new Field[InitialFields];
+    private Field[] _fields;
     private int _count;
     private int[]? _free;
     private int _freeCount;
@@ -38,6 +38,12 @@ public sealed class Event
 
     private const int InitialFields = 16;
     private const int IndexedFrom = 24;
+
+    /// <summary>An event without fields.</summary>
+    public Event() => _fields = new Field[InitialFields];
+
+    /// <summary>An event whose table starts with room for <paramref name="fields"/> fields (it grows past them as usual).</summary>
+    public Event(int fields) => _fields = new Field[Math.Max(1, fields)];
 
     /// <summary>Event time (UTC).</summary>
     public DateTimeOffset Timestamp { get; set; }

@@ -39,6 +39,9 @@ public sealed class RawJsonLayout
     /// <summary>Number of fields (slots).</summary>
     public int Count => _names.Length;
 
+    /// <summary>The field name of slot <paramref name="slot"/>.</summary>
+    public string Name(int slot) => _names[slot];
+
     /// <summary>Whether slot <paramref name="slot"/> holds a string (quoted by the layout) rather than JSON.</summary>
     public bool IsString(int slot) => _strings[slot];
 
@@ -147,6 +150,17 @@ public sealed class RawJsonEvent(RawJsonLayout layout)
         NoEscapes = false;
         _source = source;
         (_sourceArray, _sourceStart) = MemoryMarshal.TryGetArray(source, out var segment) ? (segment.Array!, segment.Offset) : ([], 0);
+    }
+
+    /// <summary>
+    /// The value of a slot that is set, as written: a JSON slot's JSON, a string slot's text without its quotes (escaped,
+    /// unless <see cref="NoEscapes"/>).
+    /// </summary>
+    public ReadOnlySpan<byte> Value(int slot)
+    {
+        Debug.Assert((Mask & (1UL << slot)) != 0, $"slot {slot} is not set");
+        var start = _starts[slot];
+        return start >= 0 ? _bytes.AsSpan(start, _lengths[slot]) : _source.Span.Slice(~start, _lengths[slot]);
     }
 
     /// <summary>

@@ -156,18 +156,28 @@ public sealed class EventPipeline : IAlertSink
     public void Handle(Event e)
     {
         foreach (var enricher in Enrichers) enricher.Enrich(e);
-        List<Event>? findings = null;
-        foreach (var analyzer in Analyzers) analyzer.Analyze(e, f => (findings ??= []).Add(f));
+        // the findings' list is made only with analysers: a lambda's captured variable costs an object per call
+        var findings = Analyzers.Count > 0 ? Analyze(e) : null;
         EventEnriched?.Invoke(e);
         _rules.OnEvent(e, this);
         if (findings is not null) foreach (var f in findings) _rules.OnEvent(f, this);
-        if (EventsOut is { } events)
-        {
-            if (AnnotateEventsOut) Parsers.CollectedEventParser.Annotate(e);
-            // written before a restart, past the checkpoint (see CollectedEventParser.AfterCommitted): not again
-            if (AlreadyWritten is { Count: > 0 } done && Parsers.CollectedEventParser.Key(e) is { } key && done.Remove(key)) return;
-            events.WriteLine(w => EventJson.Write(w, e));
-        }
+        if (EventsOut is { } events) Write(events, e);
+    }
+
+    // apart from Handle: the lambda's captured event would cost Handle an object on every call
+    private void Write(JsonLinesFile events, Event e)
+    {
+        if (AnnotateEventsOut) Parsers.CollectedEventParser.Annotate(e);
+        // written before a restart, past the checkpoint (see CollectedEventParser.AfterCommitted): not again
+        if (AlreadyWritten is { Count: > 0 } done && Parsers.CollectedEventParser.Key(e) is { } key && done.Remove(key)) return;
+        events.WriteLine(w => EventJson.Write(w, e));
+    }
+
+    private List<Event>? Analyze(Event e)
+    {
+        List<Event>? findings = null;
+        foreach (var analyzer in Analyzers) analyzer.Analyze(e, f => (findings ??= []).Add(f));
+        return findings;
     }
 
     void IAlertSink.Emit(Alert alert, Event trigger)

@@ -35,6 +35,17 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     /// <summary>Whether lines no rule can match may be skipped on their raw bytes (on by default; off to compare).</summary>
     public bool Prefilter { get; set; } = true;
 
+    /// <summary>
+    /// Whether, when only rules see the events, a parser's direct path may make them from the lines' bytes with only
+    /// the fields rules read (on by default; off to compare).
+    /// </summary>
+    public bool DirectRead { get; set; } = true;
+
+    /// <summary>Lines made into events by the parser's direct path (<see cref="DirectRead"/>).</summary>
+    public long DirectLines => Interlocked.Read(ref _directLines);
+
+    private long _directLines;
+
     /// <summary>Threads parsing ahead (default one per core); 0 parses on the calling thread.</summary>
     public int Workers { get; set; } = Environment.ProcessorCount;
 
@@ -82,6 +93,7 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     public void Run(IReadOnlyList<string> files, CancellationToken cancellationToken = default)
     {
         var prefilter = BuildPrefilter();
+        var direct = BuildDirectReaders();
         _skippedRun = 0; // a run cut short by a cancellation ends with it
         pipeline.Rules.StampArrivals = false; // a replay's clock is event time only
         var blockBytes = files.Count <= 1 ? BlockBytes : Math.Clamp(MergeBytes / files.Count, 16 << 10, BlockBytes);
@@ -96,7 +108,7 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         long bytes = 0;
         try
         {
-            foreach (var f in files) streams.Add(Parse(f, prefilter, blocks, inFlight, b => bytes += b).GetEnumerator());
+            foreach (var f in files) streams.Add(Parse(f, prefilter, direct, blocks, inFlight, b => bytes += b).GetEnumerator());
             if (streams.Count == 1)
             {
                 // one file: nothing to merge
@@ -153,6 +165,15 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         _skippedRun = 0;
     }
 
+    // Like the prefilter: only rules may see the events, and they must say which fields they read.
+    private Func<ParseContext, string?, IDirectEventReader>? BuildDirectReaders()
+    {
+        if (!DirectRead || !pipeline.OnlyRulesSeeEvents || inputName.StartsWith("rule:", StringComparison.Ordinal) || parser is not IDirectEventParser p
+            || pipeline.Rules.ReadFields() is not { } fields)
+            return null;
+        return (context, path) => p.CreateDirectReader(context, path, inputName, fields);
+    }
+
     // Conservative: any doubt (something besides rules sees events, a parser that cannot tell) means no prefilter.
     private ILinePrefilter? BuildPrefilter()
     {
@@ -161,14 +182,17 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         return p.PrefilterFor(pipeline.Rules.PossibleValues(Ecs.EventAction, p.EventActions));
     }
 
-    private IEnumerable<Item> Parse(string file, ILinePrefilter? prefilter, ParallelLineReader<ParsedBlock> blocks, int inFlight, Action<long> onBytes)
+    private IEnumerable<Item> Parse(string file, ILinePrefilter? prefilter, Func<ParseContext, string?, IDirectEventReader>? direct,
+        ParallelLineReader<ParsedBlock> blocks, int inFlight, Action<long> onBytes)
     {
         var reader = new LogFileReader(file);
         var lastWrite = Reference ?? reader.LastWrite;
         var context = new ParseContext { TimeZone = zone, Years = new YearInference { Reference = () => lastWrite } };
         var path = file == "-" ? null : Path.GetFullPath(file);
+        // a reader keeps the line it works on: one per worker thread, for this file
+        using var readers = direct is null ? null : new ThreadLocal<IDirectEventReader>(() => direct(context, path));
         long read = 0;
-        var parsed = blocks.Read(reader, b => ParseBlock(b, prefilter, context, path, lastWrite), inFlight, position =>
+        var parsed = blocks.Read(reader, b => ParseBlock(b, prefilter, readers?.Value, context, path, lastWrite), inFlight, position =>
         {
             onBytes(position - read);
             read = position;
@@ -195,10 +219,11 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     }
 
     // on a worker
-    private void ParseBlock(ParsedBlock block, ILinePrefilter? prefilter, ParseContext context, string? path, DateTimeOffset lastWrite)
+    private void ParseBlock(ParsedBlock block, ILinePrefilter? prefilter, IDirectEventReader? direct, ParseContext context, string? path, DateTimeOffset lastWrite)
     {
         if (block.Parsed.Length < block.Count) Array.Resize(ref block.Parsed, block.Count);
         var n = 0;
+        var directLines = 0;
         for (var i = 0; i < block.Count; i++)
         {
             var bytes = block.Line(i);
@@ -211,6 +236,12 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
             ref var line = ref block.Parsed[n++];
             line.Line = i;
             var problems = block.Problems(i);
+            if (direct is not null && problems == LineProblem.None && direct.TryRead(block.LineMemory(i), block.Offset(i)) is { } fast)
+            {
+                (line.Event, line.Outcome) = (fast, ParseOutcome.Matched);
+                directLines++;
+                continue;
+            }
             var text = LineSplitter.Decode(bytes, ref problems);
             line.Event = EventPipeline.ParseUncounted(inputName, parser, context, text, path, block.Offset(i), lastWrite, out line.Outcome);
             // the deferred part of the parse too, here rather than on the thread the rules run on
@@ -218,5 +249,6 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
             else line.Text = text;
         }
         block.Entries = n;
+        if (directLines > 0) Interlocked.Add(ref _directLines, directLines);
     }
 }

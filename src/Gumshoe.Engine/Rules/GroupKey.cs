@@ -15,6 +15,9 @@ public sealed class GroupKey
 
     private GroupKey((string, int, int, string)[] parts) => _parts = [.. parts.Select(p => (Events.FieldNames.Intern(p.Item1), p.Item2, p.Item3, p.Item4))];
 
+    /// <summary>The event fields the key is made of.</summary>
+    public IEnumerable<string> Fields => _parts.Select(p => p.Field);
+
     /// <summary>Field labels as they appear in an alert's <c>group</c>.</summary>
     public IEnumerable<string> Labels => _parts.Select(p => p.Label);
 

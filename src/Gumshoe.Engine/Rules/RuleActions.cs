@@ -74,6 +74,13 @@ public sealed class RuleActions
         return actions;
     }
 
+    /// <summary>Whether the list has side-effect actions (exec, webhook, decisions …), which are handed whole events.</summary>
+    public bool HasSideEffects => _entries.OfType<SideEffect>().Any();
+
+    /// <summary>The event fields the title, the description and emitted events name (and the alert's own values).</summary>
+    public IEnumerable<string> Fields =>
+        _entries.OfType<EmitEntry>().SelectMany(e => e.Fields.Select(f => f.Value)).Append(_title).Append(_description).SelectMany(t => t?.Fields ?? []);
+
     /// <summary>The side-effect action at a <c>then:</c> index (to resume a journaled request after a restart).</summary>
     public IAction? ActionAt(int index) => _entries.OfType<SideEffect>().FirstOrDefault(s => s.Index == index)?.Action;
 
@@ -107,10 +114,7 @@ public sealed class RuleActions
 
     private void FindNeeded()
     {
-        if (_entries.OfType<SideEffect>().Any()) { _needed = null; return; }
-        _needed = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var t in _entries.OfType<EmitEntry>().SelectMany(e => e.Fields.Select(f => f.Value)).Append(_title).Append(_description))
-            if (t is not null) _needed.UnionWith(t.Fields);
+        _needed = HasSideEffects ? null : new HashSet<string>(Fields, StringComparer.Ordinal);
     }
 
     /// <summary>Fills the alert's title and description.</summary>

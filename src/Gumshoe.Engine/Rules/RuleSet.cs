@@ -53,6 +53,8 @@ public sealed class RuleSet
         internal Outlet Outlet { get; set; } = null!;
         /// <summary>Every condition the rule tests events with (when, expect, steps, until); null when not known.</summary>
         internal IReadOnlyList<ConfigNode>? Conditions { get; init; }
+        /// <summary>The event fields the rule reads (conditions, group_by, field, the placeholders of its then:); null when not known.</summary>
+        internal IReadOnlySet<string>? Reads { get; init; }
     }
 
     public RuleSet() => _dispatch = new Dispatch(this);
@@ -144,7 +146,10 @@ public sealed class RuleSet
         var actions = RuleActions.Compile(node.Get("then"), name, components);
         node.Get("description");
         node.EnsureNoUnknownKeys($"rule '{name}' (type {type})");
-        return new CompiledRule(rule, list, actions, Definition(node)) { Conditions = ConditionsOf(node, type) };
+        var conditions = ConditionsOf(node, type);
+        var reads = new HashSet<string>(conditions.SelectMany(ConditionCompiler.ReferencedFields).Concat(group.Fields).Concat(actions.Fields), StringComparer.Ordinal);
+        if (type == "distinct_count") reads.Add(node.Required("field").AsString());
+        return new CompiledRule(rule, list, actions, Definition(node)) { Conditions = conditions, Reads = reads };
     }
 
     private static List<ConfigNode> ConditionsOf(ConfigNode node, string type)
@@ -175,6 +180,22 @@ public sealed class RuleSet
                 possible.UnionWith(ConditionCompiler.PossibleValues(condition, field, candidates));
         }
         return possible;
+    }
+
+    /// <summary>
+    /// Every event field a rule of any list reads — in conditions, group_by, a distinct_count's field, the
+    /// placeholders of titles and emitted events — or null when that is not known, or when side-effect actions run
+    /// (<see cref="Actions"/> set), which are handed whole events. An event with only these fields gives the same alerts.
+    /// </summary>
+    public IReadOnlySet<string>? ReadFields()
+    {
+        var fields = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in _rules)
+        {
+            if (r.Reads is null || (Actions is not null && r.Actions.HasSideEffects)) return null;
+            fields.UnionWith(r.Reads);
+        }
+        return fields;
     }
 
     private static SequenceRule CompileSequence(string name, ConfigNode node, GroupKey group, RuleOptions options, MetricsRegistry metrics, TimeSpan within)

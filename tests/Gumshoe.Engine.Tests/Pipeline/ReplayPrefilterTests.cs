@@ -214,13 +214,77 @@ public sealed class ReplayPrefilterTests : IDisposable
         File.WriteAllLines(second, real.Where((_, i) => i % 3 == 0).Select(l => l.Replace("LabSZ", "other")).Reverse().Take(200).Concat(Crafted));
         var config = Config(rules);
 
-        var (withAlerts, withCounters, skipped) = Replay(config, [first, second], prefilter: true);
-        var (withoutAlerts, withoutCounters, none) = Replay(config, [first, second], prefilter: false);
+        var (withAlerts, withCounters, skipped, _) = Replay(config, [first, second], prefilter: true);
+        var (withoutAlerts, withoutCounters, none, _) = Replay(config, [first, second], prefilter: false);
         Assert.Equal(0, none);
         Assert.True(skipped > 500, $"only {skipped} lines skipped");
         Assert.True(withoutAlerts.Length > 5, $"only {withoutAlerts.Length} alerts");
         Assert.Equal(withoutAlerts, withAlerts);
         Assert.Equal(withoutCounters, withCounters);
+    }
+
+    // Rules that read many fields, the raw line among them, in titles, emitted events and a called list.
+    private const string ManyFields = """
+          - name: failures-by-host
+            type: threshold
+            when: event.outcome == "failure" and not source.ip in cidr("10.0.0.0/8")
+            group_by: [host.name, source.ip/24]
+            count: 3
+            within: 10m
+            then:
+              - alert:
+                  title: "{count} failures on {host.name} by {user.name} from {source.address} port {source.port} pid {process.pid}"
+                  description: "{message} / {event.original} / {ssh.auth_method} {user.invalid} {source.domain}"
+              - emit:
+                  user.name: "{user.name}"
+                  event.action: summary
+              - call: more
+          - name: summaries
+            when: event.action == "summary"
+            group_by: [user.name]
+            then:
+              - alert: { title: "summary for {user.name} at {log.offset} of {log.file.path}" }
+          - name: keys
+            list: more
+            when: ssh.key exists or event.reason contains "Bye"
+            group_by: [process.name]
+        """;
+
+    [Theory]
+    [InlineData(BruteForce)]
+    [InlineData(EveryType)]
+    [InlineData(ManyFields)]
+    public void AReplayGivesTheSameAlertsAndCountersWithAndWithoutReadingLinesDirectly(string rules)
+    {
+        var real = File.ReadAllLines(SharedData.File("logs/OpenSSH_2k.log"));
+        var first = Path.Combine(_dir, "auth.log");
+        File.WriteAllLines(first, real.Concat(Crafted).Append("Mar  4 10:00:01 gate sshd[1]: Failed password for \"q\" from 1.2.3.4 port 22 ssh2"));
+        var config = Config(rules);
+
+        var direct = Replay(config, [first], prefilter: true);
+        var parsed = Replay(config, [first], prefilter: true, direct: false);
+        Assert.Equal(0, parsed.Direct);
+        Assert.True(direct.Direct > 100, $"only {direct.Direct} lines read directly");
+        Assert.True(parsed.Alerts.Length > 5, $"only {parsed.Alerts.Length} alerts");
+        Assert.Equal(parsed.Alerts, direct.Alerts);
+        Assert.Equal(parsed.Counters, direct.Counters);
+        // and without the prefilter, every line is made into an event
+        Assert.Equal(parsed.Alerts, Replay(config, [first], prefilter: false).Alerts);
+    }
+
+    [Fact]
+    public void NoDirectReadingWhenSideEffectActionsRun()
+    {
+        var config = GumshoeConfig.Load(Config(BruteForce.Replace("within: 60s", "within: 60s\n    then:\n      - log: \"brute force from {source.ip}\"")), BuiltInComponents.Create(), _ => null);
+        var rules = RuleSet.Compile(config, new MetricsRegistry());
+        Assert.NotNull(rules.ReadFields());
+        rules.Actions = new DiscardActions();
+        Assert.Null(rules.ReadFields());
+    }
+
+    private sealed class DiscardActions : Gumshoe.Engine.Actions.IActionSink
+    {
+        public void Enqueue(Gumshoe.Engine.Actions.IAction action, int index, Gumshoe.Engine.Actions.ActionRequest request) { }
     }
 
     [Fact]
@@ -239,8 +303,8 @@ public sealed class ReplayPrefilterTests : IDisposable
                 group_by: [source.ip]
                 within: 30s
             """);
-        var (with, _, skipped) = Replay(config, [log], prefilter: true);
-        var (without, _, _) = Replay(config, [log], prefilter: false);
+        var (with, _, skipped, _) = Replay(config, [log], prefilter: true);
+        var (without, _, _, _) = Replay(config, [log], prefilter: false);
         Assert.Equal(10, skipped);
         Assert.Single(without);
         Assert.Equal(without, with);
@@ -262,20 +326,20 @@ public sealed class ReplayPrefilterTests : IDisposable
         Assert.Equal(2000, runner.Events);
     }
 
-    private static (string[] Alerts, string[] Counters, long Skipped) Replay(string configPath, string[] files, bool prefilter)
+    private static (string[] Alerts, string[] Counters, long Skipped, long Direct) Replay(string configPath, string[] files, bool prefilter, bool direct = true)
     {
         var config = GumshoeConfig.Load(configPath, BuiltInComponents.Create(), _ => null);
         var metrics = new MetricsRegistry();
         var pipeline = new EventPipeline(RuleSet.Compile(config, metrics), metrics, NullLogger.Instance);
-        var alertsPath = Path.Combine(Path.GetDirectoryName(files[0])!, $"alerts-{prefilter}.jsonl");
+        var alertsPath = Path.Combine(Path.GetDirectoryName(files[0])!, $"alerts-{prefilter}-{direct}.jsonl");
         var reference = new DateTimeOffset(2018, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var runner = new ReplayRunner(pipeline, "auth", config.Inputs[0].Parser, TimeZoneInfo.Utc) { Prefilter = prefilter, Reference = reference };
+        var runner = new ReplayRunner(pipeline, "auth", config.Inputs[0].Parser, TimeZoneInfo.Utc) { Prefilter = prefilter, DirectRead = direct, Reference = reference };
         using (var alerts = new JsonLinesFile(alertsPath))
         {
             pipeline.AlertsOut = alerts;
             runner.Run(files);
         }
         var counters = metrics.Snapshot().Select(c => $"{c.Name}{c.Labels} {c.Value}").Append($"events {runner.Events}").ToArray();
-        return (File.ReadAllLines(alertsPath), counters, runner.Skipped);
+        return (File.ReadAllLines(alertsPath), counters, runner.Skipped, runner.DirectLines);
     }
 }

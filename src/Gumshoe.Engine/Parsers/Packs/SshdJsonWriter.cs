@@ -23,10 +23,10 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     private readonly ParseContext _context;
     private readonly byte[]? _pathJson;
     // Every field the writer sets: a slot each (constants, for the hot path), strings quoted by the layout.
-    private const int Timestamp = 0, EventAction = 1, EventCategory = 2, EventOriginal = 3, EventOutcome = 4, EventReason = 5,
+    internal const int Timestamp = 0, EventAction = 1, EventCategory = 2, EventOriginal = 3, EventOutcome = 4, EventReason = 5,
         HostName = 6, LogFilePath = 7, LogOffset = 8, Message = 9, ProcessName = 10, ProcessPid = 11, SourceAddress = 12,
         SourceDomain = 13, SourceIp = 14, SourcePort = 15, AuthMethod = 16, SshKey = 17, UserInvalid = 18, UserName = 19;
-    private static readonly RawJsonLayout Layout = LayoutOfSlots();
+    internal static readonly RawJsonLayout Layout = LayoutOfSlots();
 
     // each slot's field set by its constant, so the numbers and the names cannot drift apart
     private static RawJsonLayout LayoutOfSlots()
@@ -62,6 +62,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     private int _stampKeyLength;
     private readonly byte[] _stampJson = new byte[64];
     private int _stampJsonLength;
+    private DateTimeOffset _stampTime;
 
     public SshdJsonWriter(ParseContext context, string? filePath)
     {
@@ -74,6 +75,27 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryWrite(ReadOnlyMemory<byte> source, long offset, IBufferWriter<byte> output)
     {
+        if (!Read(source)) return false;
+        var e = _event;
+        if (_pathJson is not null) e.AddJson(LogFilePath, _pathJson);
+        e.AddLong(LogOffset, offset);
+        e.AddString(EventOriginal, source.Span);
+        EventJson.WriteUtf8(output, e);
+        return true;
+    }
+
+    /// <summary>The fields of the line last <see cref="Read"/> (but for its file, offset and original text).</summary>
+    internal RawJsonEvent Fields => _event;
+
+    /// <summary>The event time of the line last <see cref="Read"/>.</summary>
+    internal DateTimeOffset Stamp => _stampTime;
+
+    /// <summary>
+    /// Reads a line into <see cref="Fields"/> and <see cref="Stamp"/>, or returns false for a line left to the parser.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool Read(ReadOnlyMemory<byte> source)
+    {
         var line = source.Span;
         if (line.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0) return false;
         var e = _event;
@@ -83,12 +105,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         var msg = line[msgStart..];
         if (msg.StartsWith("message repeated "u8)) return false;
         e.AddString(EventCategory, "authentication"u8);
-        if (!Classify(e, msg)) return false;
-        if (_pathJson is not null) e.AddJson(LogFilePath, _pathJson);
-        e.AddLong(LogOffset, offset);
-        e.AddString(EventOriginal, line);
-        EventJson.WriteUtf8(output, e);
-        return true;
+        return Classify(e, msg);
     }
 
     // SyslogHeader.TryParse for a line without PRI and with a BSD stamp, and SyslogHeader.Apply.
@@ -148,6 +165,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         _stampJsonLength = _scratch.WrittenCount;
         s[..end].CopyTo(_stampKey);
         _stampKeyLength = end;
+        _stampTime = ts;
         return true;
     }
 
@@ -378,8 +396,12 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     }
 
     // Four decimal parts of 0–255 without leading zeros: what IPAddress formats back to the same text.
-    private static bool IsPlainIPv4(ReadOnlySpan<byte> s)
+    private static bool IsPlainIPv4(ReadOnlySpan<byte> s) => IsPlainIPv4(s, out _);
+
+    /// <summary>Whether the text is a plain IPv4 address (see above), and the address in network order, as <see cref="IPAddress(long)"/> takes it.</summary>
+    internal static bool IsPlainIPv4(ReadOnlySpan<byte> s, out uint address)
     {
+        address = 0;
         if (s.Length is < 7 or > 15) return false;
         var parts = 0;
         var i = 0;
@@ -390,6 +412,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
             while (i < s.Length && i - start < 4 && (uint)(s[i] - '0') <= 9) value = value * 10 + (s[i++] - '0');
             var len = i - start;
             if (len is 0 or > 3 || value > 255 || (len > 1 && s[start] == '0')) return false;
+            address |= (uint)value << (8 * parts);
             parts++;
             if (i == s.Length) return parts == 4;
             if (s[i] != '.' || parts == 4) return false;

@@ -14,7 +14,7 @@ namespace Gumshoe.Engine.Parsers.Packs;
 /// few span comparisons. Only the syslog header is parsed up front; the message is classified the first time a rule
 /// or writer reads a field other than the header's (lazy extraction).
 /// </remarks>
-public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDirectJsonParser
+public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDirectJsonParser, IDirectEventParser
 {
     public string Name { get; } = name;
 
@@ -90,6 +90,10 @@ public sealed class SshdParser(string name = "sshd") : IPrefilteringParser, IDir
 
     /// <inheritdoc/>
     public IDirectJsonWriter CreateDirectWriter(ParseContext context, string? filePath) => new SshdJsonWriter(context, filePath);
+
+    /// <inheritdoc/>
+    public IDirectEventReader CreateDirectReader(ParseContext context, string? filePath, string inputName, IReadOnlySet<string> fields) =>
+        new SshdEventReader(context, filePath, inputName, fields);
 
     public ParseOutcome Parse(string line, Event e, ParseContext context)
     {
