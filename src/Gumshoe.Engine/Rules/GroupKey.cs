@@ -128,7 +128,7 @@ public sealed class GroupKey
             }
             return true;
         }
-        if (v.Kind == FieldKind.Ip && GroupKeyValue.TryIpv4(v.AsIp()!, out var address)) key = GroupKeyValue.Ipv4(address);
+        if (v.TryGetIpv4(out var address)) key = GroupKeyValue.Ipv4(address);
         else if (v.Kind == FieldKind.String && GroupKeyValue.TryCanonicalIpv4(v.AsString(), out address)) key = GroupKeyValue.Ipv4(address);
         else key = GroupKeyValue.Text(v.AsString());
         return true;

@@ -59,17 +59,6 @@ public readonly struct GroupKeyValue : IEquatable<GroupKeyValue>
         return new((long)(ulong)(masked >> 64), (long)(ulong)masked, V6Networks[prefix]);
     }
 
-    /// <summary>An IPv4 address as a number (the bytes in network order).</summary>
-    public static bool TryIpv4(IPAddress ip, out uint address)
-    {
-        address = 0;
-        if (ip.AddressFamily != AddressFamily.InterNetwork) return false;
-        Span<byte> bytes = stackalloc byte[4];
-        ip.TryWriteBytes(bytes, out _);
-        address = BinaryPrimitives.ReadUInt32BigEndian(bytes);
-        return true;
-    }
-
     /// <summary>
     /// Reads a dotted quad in the exact form <see cref="IPAddress.ToString"/> writes (no leading zeros, no spaces),
     /// so that a string field and an address field with the same text give the same key.

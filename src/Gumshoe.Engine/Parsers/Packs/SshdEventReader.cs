@@ -83,12 +83,9 @@ internal sealed class SshdEventReader : IDirectEventReader
                 value = FieldValue.Long(n);
                 return ok;
             case SshdJsonWriter.SourceIp:
-                // the parser's address is parsed from the host as the line has it (source.address), as here; a plain
-                // dotted quad is read on the way
-                var host = raw.Value(SshdJsonWriter.SourceAddress);
-                var ip = SshdJsonWriter.IsPlainIPv4(host, out var v4) ? new IPAddress(v4) : IPAddress.TryParse(host, out var parsed) ? parsed : null;
-                value = ip is null ? default : FieldValue.Ip(ip);
-                return ip is not null;
+                // the address the writer parsed from the host as the line has it, as the parser does
+                value = _lines.Address is { } ip ? FieldValue.Ip(ip) : FieldValue.Ipv4(_lines.AddressV4);
+                return true;
             default:
                 value = FieldValue.String(Text(slot, bytes));
                 return true;

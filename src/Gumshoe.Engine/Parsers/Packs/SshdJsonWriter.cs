@@ -75,8 +75,9 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryWrite(ReadOnlyMemory<byte> source, long offset, IBufferWriter<byte> output)
     {
-        if (!Read(source)) return false;
+        if (!Read(source) || !StampJson()) return false;
         var e = _event;
+        e.AddJson(Timestamp, _stampJson.AsSpan(0, _stampJsonLength));
         if (_pathJson is not null) e.AddJson(LogFilePath, _pathJson);
         e.AddLong(LogOffset, offset);
         e.AddString(EventOriginal, source.Span);
@@ -86,6 +87,15 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
 
     /// <summary>The fields of the line last <see cref="Read"/> (but for its file, offset and original text).</summary>
     internal RawJsonEvent Fields => _event;
+
+    /// <summary>
+    /// The address of <c>source.ip</c> of the line last <see cref="Read"/>, when it set one: <see cref="AddressV4"/>
+    /// (network order) when this is null, for a plain dotted quad.
+    /// </summary>
+    internal IPAddress? Address { get; private set; }
+
+    /// <inheritdoc cref="Address"/>
+    internal uint AddressV4 { get; private set; }
 
     /// <summary>The event time of the line last <see cref="Read"/>.</summary>
     internal DateTimeOffset Stamp => _stampTime;
@@ -144,7 +154,6 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         if (!program.StartsWith("sshd"u8)) return false;
         msgStart = pos + colon + 1;
         if (msgStart < s.Length && s[msgStart] == ' ') msgStart++;
-        e.AddJson(Timestamp, _stampJson.AsSpan(0, _stampJsonLength));
         e.AddString(HostName, host);
         e.AddString(ProcessName, program);
         if (pid >= 0) e.AddLong(ProcessPid, pid);
@@ -158,14 +167,22 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
         Span<char> chars = stackalloc char[Math.Min(s.Length, _stampKey.Length)];
         for (var i = 0; i < chars.Length; i++) chars[i] = (char)s[i];
         if (!SyslogHeader.TryBsdStamp(chars, _context, out var ts, out var end)) return false;
-        _scratch.ResetWrittenCount();
-        EventJson.WriteValueUtf8(_scratch, FieldValue.Timestamp(ts));
-        if (_scratch.WrittenCount > _stampJson.Length) return false;
-        _scratch.WrittenSpan.CopyTo(_stampJson);
-        _stampJsonLength = _scratch.WrittenCount;
+        _stampJsonLength = -1; // written when first needed: an event reader never needs it
         s[..end].CopyTo(_stampKey);
         _stampKeyLength = end;
         _stampTime = ts;
+        return true;
+    }
+
+    // The JSON of the current stamp, worked out once per stamp.
+    private bool StampJson()
+    {
+        if (_stampJsonLength >= 0) return true;
+        _scratch.ResetWrittenCount();
+        EventJson.WriteValueUtf8(_scratch, FieldValue.Timestamp(_stampTime));
+        if (_scratch.WrittenCount > _stampJson.Length) return false;
+        _scratch.WrittenSpan.CopyTo(_stampJson);
+        _stampJsonLength = _scratch.WrittenCount;
         return true;
     }
 
@@ -347,7 +364,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool SetHostPort(RawJsonEvent e, ReadOnlySpan<byte> s)
+    private bool SetHostPort(RawJsonEvent e, ReadOnlySpan<byte> s)
     {
         var sp = s.IndexOf((byte)' ');
         if (!SetHost(e, sp < 0 ? s : s[..sp])) return false;
@@ -365,13 +382,14 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     // An address when IPAddress reads one (and the text has a dot or a colon), a domain otherwise; false when the
     // address would not be written as plain ASCII.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool SetHost(RawJsonEvent e, ReadOnlySpan<byte> host)
+    private bool SetHost(RawJsonEvent e, ReadOnlySpan<byte> host)
     {
         host = host.TrimEnd((byte)':');
         if (host.Length == 0) return true;
-        if (IsPlainIPv4(host))
+        if (IsPlainIPv4(host, out var v4))
         {
             // an address in its own canonical form: written as it stands
+            (Address, AddressV4) = (null, v4);
             e.AddString(SourceIp, host);
             e.AddString(SourceAddress, host);
             return true;
@@ -386,6 +404,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
             text = text[..written];
             if (text.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0 || JavaScriptEncoder.UnsafeRelaxedJsonEscaping.FindFirstCharacterToEncodeUtf8(text) >= 0)
                 return false;
+            Address = ip;
             e.AddString(SourceIp, text);
             e.AddString(SourceAddress, host);
             return true;
@@ -396,10 +415,8 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     }
 
     // Four decimal parts of 0–255 without leading zeros: what IPAddress formats back to the same text.
-    private static bool IsPlainIPv4(ReadOnlySpan<byte> s) => IsPlainIPv4(s, out _);
-
-    /// <summary>Whether the text is a plain IPv4 address (see above), and the address in network order, as <see cref="IPAddress(long)"/> takes it.</summary>
-    internal static bool IsPlainIPv4(ReadOnlySpan<byte> s, out uint address)
+    // The address comes in network order, as IPAddress(long) takes it.
+    private static bool IsPlainIPv4(ReadOnlySpan<byte> s, out uint address)
     {
         address = 0;
         if (s.Length is < 7 or > 15) return false;
@@ -421,7 +438,7 @@ internal sealed class SshdJsonWriter : IDirectJsonWriter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool ParseUserHostPort(RawJsonEvent e, ReadOnlySpan<byte> body)
+    private bool ParseUserHostPort(RawJsonEvent e, ReadOnlySpan<byte> body)
     {
         var invalid = body.StartsWith("invalid user "u8);
         if (body.StartsWith("authenticating user "u8)) body = body[20..];
