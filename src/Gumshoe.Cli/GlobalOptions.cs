@@ -20,13 +20,13 @@ public static class GlobalOptions
     {
         var level = r.GetValue(VeryVerbose) ? LogLevel.Debug : r.GetValue(Verbose) ? LogLevel.Information : LogLevel.Warning;
         var file = r.GetValue(LogFile);
-        return LoggerFactory.Create(b =>
+        return new DeferredLoggerFactory(() => LoggerFactory.Create(b =>
         {
             b.SetMinimumLevel(level);
             b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
              .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             if (file is not null) b.AddProvider(new FileLoggerProvider(file));
-        });
+        }), level);
     }
 
     /// <summary>Loads the config named by <c>--config</c> (or found in the default places).</summary>

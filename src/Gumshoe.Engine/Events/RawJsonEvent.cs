@@ -130,6 +130,12 @@ public sealed class RawJsonEvent(RawJsonLayout layout)
     /// <summary>The layout whose slots this event sets.</summary>
     public RawJsonLayout Layout => layout;
 
+    /// <summary>
+    /// The slots kept (bit i: slot i; all by default): a value for any other is dropped unlooked-at, for a caller that
+    /// reads only some fields. <see cref="Clear"/> leaves it as it is.
+    /// </summary>
+    public ulong Kept { get; set; } = ulong.MaxValue;
+
     /// <summary>The slots set since <see cref="Clear"/> (bit i: slot i).</summary>
     public ulong Mask { get; private set; }
 
@@ -212,6 +218,7 @@ public sealed class RawJsonEvent(RawJsonLayout layout)
     {
         Debug.Assert(layout.IsString(slot));
         Debug.Assert(ascii.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) < 0);
+        if ((Kept & (1UL << slot)) == 0) return;
         if (NoEscapes && !ascii.IsEmpty && _source.Span.Overlaps(ascii, out var offset))
         {
             Set(slot, ~offset, ascii.Length);
@@ -237,6 +244,7 @@ public sealed class RawJsonEvent(RawJsonLayout layout)
     public void AddJson(int slot, ReadOnlySpan<byte> json)
     {
         Debug.Assert(!layout.IsString(slot));
+        if ((Kept & (1UL << slot)) == 0) return;
         json.CopyTo(Room(json.Length));
         SetOwn(slot, json.Length);
     }
@@ -245,6 +253,7 @@ public sealed class RawJsonEvent(RawJsonLayout layout)
     public void AddLong(int slot, long value)
     {
         Debug.Assert(!layout.IsString(slot));
+        if ((Kept & (1UL << slot)) == 0) return;
         Utf8Formatter.TryFormat(value, Room(20), out var written);
         SetOwn(slot, written);
     }

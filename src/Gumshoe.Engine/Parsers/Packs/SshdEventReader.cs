@@ -38,6 +38,7 @@ internal sealed class SshdEventReader : IDirectEventReader
             if (fields.Contains(Names[slot]) && slot is not (SshdJsonWriter.Timestamp or SshdJsonWriter.LogFilePath or SshdJsonWriter.LogOffset or SshdJsonWriter.EventOriginal))
                 _wanted |= 1UL << slot;
         _original = fields.Contains(Ecs.EventOriginal);
+        _lines.Fields.Kept = _wanted; // the writer records nothing else
     }
 
     private static string[] NamesOfSlots()
@@ -54,7 +55,7 @@ internal sealed class SshdEventReader : IDirectEventReader
         var raw = _lines.Fields;
         // with a quote or a backslash in the line a string slot may hold escaped text: the parser takes it
         if (!raw.NoEscapes) return null;
-        var set = raw.Mask & _wanted;
+        var set = raw.Mask;
         var e = new Event(BitOperations.PopCount(set))
         {
             Timestamp = _lines.Stamp, FilePath = _path, Offset = offset, Input = _input,
