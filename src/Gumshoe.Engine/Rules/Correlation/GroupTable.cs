@@ -29,6 +29,9 @@ internal sealed class GroupTable<TValue> where TValue : struct
 
     public int Count => _used - _freeCount;
 
+    /// <summary>Whether adding a key now would grow the table (no free entry, no room left).</summary>
+    public bool Full => _freeCount == 0 && _used == _entries.Length;
+
     /// <summary>The bound for <see cref="IsUsed"/>, <see cref="KeyAt"/> and <see cref="ValueAt"/> (entries in dictionary order).</summary>
     public int End => _used;
 

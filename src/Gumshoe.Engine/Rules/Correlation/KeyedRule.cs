@@ -119,6 +119,10 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         }
         if (Creates(m))
         {
+            // a full table sweeps before it grows, at most once per quarter of its size in events: groups past their
+            // horizon make room, so the table keeps near the size of its live groups — in the cache — and growing (a
+            // copy into fresh memory) is left for when they need it
+            if (_states.Full && _sinceSweep >= _states.Count / 4) Sweep(force: false, keep: key);
             // one hash lookup finds the group or makes room for it
             ref var added = ref _states.GetOrAdd(key, out var exists);
             if (!exists && _states.Count > Options.MaxKeys)

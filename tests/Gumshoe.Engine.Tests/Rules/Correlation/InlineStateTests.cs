@@ -168,9 +168,10 @@ public sealed class InlineStateTests
             rules:
               - {name: t, type: threshold, when: 'event.outcome == "failure"', group_by: [source.ip], count: 3, within: 1m, max_keys: 20}
             """);
-        // 15 groups touched at 0 s, 5 holding two of three events at 200–201 s
-        var stale = Enumerable.Range(0, 15).Select(i => Failure(0, $"10.0.1.{i}", "a"));
-        var live = Enumerable.Range(0, 5).SelectMany(i => new[] { Failure(200, $"10.0.2.{i}", "a"), Failure(201, $"10.0.2.{i}", "a") });
+        // 15 groups touched at 50 s, 5 holding two of three events at 160–161 s (the stale ones still within their
+        // horizon then, so the full table grows rather than sweeps)
+        var stale = Enumerable.Range(0, 15).Select(i => Failure(50, $"10.0.1.{i}", "a"));
+        var live = Enumerable.Range(0, 5).SelectMany(i => new[] { Failure(160, $"10.0.2.{i}", "a"), Failure(161, $"10.0.2.{i}", "a") });
         Assert.Empty(Feed(rules, [.. stale, .. live]));
         Assert.Equal(20, rules.Rules[0].ActiveKeys);
         // a 21st group goes over the cap: the sweep drops the 15 past their horizon (60 s + 60 s lateness) in one go
@@ -178,8 +179,26 @@ public sealed class InlineStateTests
         Assert.Equal(6, rules.Rules[0].ActiveKeys);
         // the five kept groups still find their windows; a dropped one starts afresh
         var alerts = Feed(rules, [.. Enumerable.Range(0, 5).Select(i => Failure(203, $"10.0.2.{i}", "a")), Failure(203, "10.0.1.0", "a")]);
-        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"t source.ip=10.0.2.{i} n=3 200..203"), alerts.Select(Line).Order(StringComparer.Ordinal));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"t source.ip=10.0.2.{i} n=3 160..203"), alerts.Select(Line).Order(StringComparer.Ordinal));
         Assert.Equal(7, rules.Rules[0].ActiveKeys);
+    }
+
+    [Fact]
+    public void AFullTableSweepsGroupsPastTheirHorizonBeforeItGrows()
+    {
+        var rules = Compile("""
+            rules:
+              - {name: t, type: threshold, when: 'event.outcome == "failure"', group_by: [source.ip], count: 3, within: 1m}
+            """);
+        // 16 groups fill the table; at 500 s they are all past their horizon (60 s + 60 s lateness)
+        Assert.Empty(Feed(rules, [.. Enumerable.Range(0, 16).Select(i => Failure(0, $"10.0.1.{i}", "a"))]));
+        Assert.Equal(16, rules.Rules[0].ActiveKeys);
+        Assert.Empty(Feed(rules, [Failure(500, "10.0.2.1", "a"), Failure(501, "10.0.2.1", "a")]));
+        Assert.Equal(1, rules.Rules[0].ActiveKeys);
+        // an old group comes back fresh: its old event does not count
+        Assert.Empty(Feed(rules, [Failure(502, "10.0.1.0", "a"), Failure(503, "10.0.1.0", "a")]));
+        var alerts = Feed(rules, [Failure(504, "10.0.2.1", "a"), Failure(505, "10.0.1.0", "a")]);
+        Assert.Equal(["t source.ip=10.0.1.0 n=3 502..505", "t source.ip=10.0.2.1 n=3 500..504"], alerts.Select(Line).Order(StringComparer.Ordinal));
     }
 
     // The array-backed window as it was before the inline slots (the reference the inline one must agree with).
