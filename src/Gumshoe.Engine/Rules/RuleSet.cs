@@ -32,6 +32,7 @@ public sealed class RuleSet
     private readonly Dispatch _dispatch;
     private readonly Dictionary<string, GroupKey> _groupKeys = new(StringComparer.Ordinal);
     private long _clock;
+    private RuleIndex? _main; // the main list's index, looked up once
     private string? _lastInput;
     private InputClock? _lastClock;
     private Counter? _tooDeep, _notRun;
@@ -101,6 +102,7 @@ public sealed class RuleSet
         foreach (var (list, at) in calls)
             if (!set._lists.ContainsKey(list)) throw at.Error($"call: no rule list '{list}' (lists: {string.Join(", ", set._lists.Keys.Order(StringComparer.Ordinal))})");
         foreach (var r in set._rules) r.Outlet = new Outlet(set, r);
+        set._main = set._indexes.GetValueOrDefault(MainList);
         return set;
     }
 
@@ -233,7 +235,7 @@ public sealed class RuleSet
     public void OnEvent(Event e, IAlertSink sink)
     {
         if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
-        if (_indexes.TryGetValue(MainList, out var main)) Run(main, e, sink, 0);
+        if (_main is { } main) Run(main, e, sink, 0);
         Drain(sink);
     }
 
