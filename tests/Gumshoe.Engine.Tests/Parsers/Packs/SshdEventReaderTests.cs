@@ -2,7 +2,6 @@ using System.Text;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Parsers.Packs;
-using Gumshoe.LogGen;
 
 namespace Gumshoe.Engine.Tests.Parsers.Packs;
 
@@ -15,7 +14,6 @@ public class SshdEventReaderTests
 {
     private const string FilePath = "/var/log/auth.log";
     private const string Input = "auth";
-    private static readonly DateTimeOffset LastWrite = new(2026, 3, 2, 12, 0, 0, TimeSpan.Zero);
 
     // every field the sshd parser sets, and the raw line
     private static readonly string[] AllFields =
@@ -25,18 +23,18 @@ public class SshdEventReaderTests
         "user.invalid", Ecs.UserName, Ecs.EventOriginal,
     ];
 
-    private static ParseContext Context(TimeZoneInfo zone) => new() { TimeZone = zone, Years = new YearInference { Reference = () => LastWrite } };
+    // the table fields (time, file, offset, input and the raw line are compared on their own)
+    private static readonly HashSet<string> Properties = [Ecs.Timestamp, Ecs.EventOriginal, Ecs.LogFilePath, Ecs.LogOffset, Ecs.InputName];
+
+    private static ParseContext Context(TimeZoneInfo zone) => SshdDirectCorpus.Context(zone);
 
     private static Event? Parsed(string line, long offset, ParseContext context)
     {
-        var e = new Event { Original = line, FilePath = FilePath, Offset = offset, Input = Input, Timestamp = LastWrite };
+        var e = new Event { Original = line, FilePath = FilePath, Offset = offset, Input = Input, Timestamp = SshdDirectCorpus.LastWrite };
         if (new SshdParser().Parse(line, e, context).Status != ParseStatus.Matched) return null;
         e.Expand();
         return e;
     }
-
-    // the table fields (time, file, offset, input and the raw line are compared on their own)
-    private static readonly HashSet<string> Properties = [Ecs.Timestamp, Ecs.EventOriginal, Ecs.LogFilePath, Ecs.LogOffset, Ecs.InputName];
 
     private static string Describe(Event e) =>
         string.Join(" | ", e.Fields.Where(f => !Properties.Contains(f.Key)).OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={f.Value.Kind}:{f.Value}"));
@@ -47,34 +45,26 @@ public class SshdEventReaderTests
         var fields = new HashSet<string>(asked ?? AllFields, StringComparer.Ordinal);
         var context = Context(zone ?? TimeZoneInfo.Utc);
         var reader = new SshdParser().CreateDirectReader(context, FilePath, Input, fields);
-        long offset = 0;
-        var taken = 0;
-        foreach (var line in lines)
+        return SshdDirectCorpus.Walk(lines, (line, bytes, offset) =>
         {
-            var bytes = Encoding.UTF8.GetBytes(line);
-            if (reader.TryRead(bytes, offset) is { } fast)
-            {
-                taken++;
-                var full = Parsed(line, offset, context);
-                Assert.True(full is not null, $"the reader took a line the parser does not match: {line}");
-                Assert.Equal((full.Timestamp, full.Offset, full.FilePath, full.Input), (fast.Timestamp, fast.Offset, fast.FilePath, fast.Input));
-                Assert.Equal(fields.Contains(Ecs.EventOriginal) ? line : null, fast.Original);
-                var expected = new Event();
-                foreach (var (name, value) in full.Fields)
-                    if (fields.Contains(name)) expected.Set(name, value);
-                Assert.Equal(Describe(expected), Describe(fast));
-                foreach (var (name, value) in expected.Fields.Where(f => !Properties.Contains(f.Key))) Assert.Equal(value, fast.Get(name));
-            }
-            offset += bytes.Length + 1;
-        }
-        return taken;
+            if (reader.TryRead(bytes, offset) is not { } fast) return false;
+            var full = Parsed(line, offset, context);
+            Assert.True(full is not null, $"the reader took a line the parser does not match: {line}");
+            Assert.Equal((full.Timestamp, full.Offset, full.FilePath, full.Input), (fast.Timestamp, fast.Offset, fast.FilePath, fast.Input));
+            Assert.Equal(fields.Contains(Ecs.EventOriginal) ? line : null, fast.Original);
+            var expected = new Event();
+            foreach (var (name, value) in full.Fields)
+                if (fields.Contains(name) && !Properties.Contains(name)) expected.Set(name, value);
+            Assert.Equal(Describe(expected), Describe(fast));
+            foreach (var (name, value) in expected.Fields.Where(f => !Properties.Contains(f.Key))) Assert.Equal(value, fast.Get(name));
+            return true;
+        });
     }
 
     [Fact]
     public void Generated_log_is_read_as_the_parser_reads_it_and_almost_all_of_it_directly()
     {
-        var generator = new SshdLogGenerator(1, new DateTime(2026, 3, 1));
-        var lines = Enumerable.Range(0, 100_000).Select(_ => generator.NextLine()).ToList();
+        var lines = SshdDirectCorpus.Generated(100_000);
         var taken = AssertSame(lines);
         // lines with a quote or a backslash (some generated user names) are left to the parser
         Assert.True(taken >= lines.Count * 95 / 100, $"only {taken} of {lines.Count} lines read directly");

@@ -3,7 +3,6 @@ using System.Text;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Parsers;
 using Gumshoe.Engine.Parsers.Packs;
-using Gumshoe.LogGen;
 
 namespace Gumshoe.Engine.Tests.Parsers.Packs;
 
@@ -14,9 +13,7 @@ namespace Gumshoe.Engine.Tests.Parsers.Packs;
 public class SshdJsonWriterTests
 {
     private const string FilePath = "/var/log/au\"th.log";
-    private static readonly DateTimeOffset LastWrite = new(2026, 3, 2, 12, 0, 0, TimeSpan.Zero);
-
-    private static ParseContext Context(TimeZoneInfo zone) => new() { TimeZone = zone, Years = new YearInference { Reference = () => LastWrite } };
+    private static DateTimeOffset LastWrite => SshdDirectCorpus.LastWrite;
 
     // What `parse` writes for a line through the parser (null: not matched).
     private static string? ThroughEvent(string line, long offset, ParseContext context)
@@ -32,33 +29,28 @@ public class SshdJsonWriterTests
     /// <summary>Compares every line; returns how many the direct writer took.</summary>
     private static int AssertSame(IEnumerable<string> lines, TimeZoneInfo? zone = null)
     {
-        var context = Context(zone ?? TimeZoneInfo.Utc);
+        var context = SshdDirectCorpus.Context(zone ?? TimeZoneInfo.Utc);
         var direct = new SshdParser().CreateDirectWriter(context, FilePath);
         var output = new ArrayBufferWriter<byte>();
-        long offset = 0;
-        var taken = 0;
-        foreach (var line in lines)
+        return SshdDirectCorpus.Walk(lines, (line, bytes, offset) =>
         {
             output.ResetWrittenCount();
-            var bytes = Encoding.UTF8.GetBytes(line);
-            if (direct.TryWrite(bytes, offset, output))
+            if (!direct.TryWrite(bytes, offset, output))
             {
-                taken++;
-                var expected = ThroughEvent(line, offset, context);
-                Assert.True(expected is not null, $"direct writer took a line the parser does not match: {line}");
-                Assert.Equal(expected, Encoding.UTF8.GetString(output.WrittenSpan));
+                Assert.Equal(0, output.WrittenCount);
+                return false;
             }
-            else Assert.Equal(0, output.WrittenCount);
-            offset += bytes.Length + 1;
-        }
-        return taken;
+            var expected = ThroughEvent(line, offset, context);
+            Assert.True(expected is not null, $"direct writer took a line the parser does not match: {line}");
+            Assert.Equal(expected, Encoding.UTF8.GetString(output.WrittenSpan));
+            return true;
+        });
     }
 
     [Fact]
     public void Generated_log_is_written_as_the_parser_writes_it_and_almost_all_of_it_directly()
     {
-        var generator = new SshdLogGenerator(1, new DateTime(2026, 3, 1));
-        var lines = Enumerable.Range(0, 200_000).Select(_ => generator.NextLine()).ToList();
+        var lines = SshdDirectCorpus.Generated(200_000);
         var taken = AssertSame(lines);
         Assert.True(taken >= lines.Count * 99 / 100, $"only {taken} of {lines.Count} lines written directly");
     }
