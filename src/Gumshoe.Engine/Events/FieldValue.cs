@@ -90,6 +90,7 @@ public readonly struct FieldValue : IEquatable<FieldValue>
         FieldKind.String when IPAddress.TryParse((string)_ref!, out var ip) => ip,
         _ => null,
     };
+
     /// <summary>
     /// An IPv4 address value as a number (most significant byte first: 10.0.0.1 is 0x0A000001), without making an
     /// <see cref="IPAddress"/>; false for any other value (a string is not parsed).

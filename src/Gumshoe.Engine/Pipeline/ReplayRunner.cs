@@ -15,7 +15,8 @@ namespace Gumshoe.Engine.Pipeline;
 /// parsing one line after the other. When only rules see the events and the parser can say which literals each
 /// <c>event.action</c> needs, lines that cannot yield an action any rule may match are recognised on their raw bytes
 /// and skipped without decoding or parsing (<see cref="ILinePrefilter"/>); their event time still moves the rules'
-/// clock, so alerts are the same.
+/// clock, so alerts are the same. Then too, a parser with a direct path (<see cref="IDirectEventParser"/>) makes the
+/// kept lines' events from their bytes with only the fields the rules read (<see cref="Rules.RuleSet.ReadFields"/>).
 /// </remarks>
 public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IParser parser, TimeZoneInfo zone)
 {

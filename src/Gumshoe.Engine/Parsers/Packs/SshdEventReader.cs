@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Net;
 using System.Numerics;
 using System.Text;
 using Gumshoe.Engine.Events;
@@ -13,7 +12,8 @@ namespace Gumshoe.Engine.Parsers.Packs;
 /// </summary>
 /// <remarks>
 /// The values are those <see cref="SshdParser"/> gives (a differential test holds them equal): strings as strings,
-/// <c>source.ip</c> as an address parsed from the same text, numbers and <c>user.invalid</c> as numbers and a boolean.
+/// <c>source.ip</c> as the address the writer parsed from the same text (a plain IPv4 one held in the value itself,
+/// <see cref="FieldValue.Ipv4"/>), numbers and <c>user.invalid</c> as numbers and a boolean.
 /// Lines with <c>"</c> or <c>\</c> are left to the parser, so every string slot holds the text itself, unescaped.
 /// </remarks>
 internal sealed class SshdEventReader : IDirectEventReader
