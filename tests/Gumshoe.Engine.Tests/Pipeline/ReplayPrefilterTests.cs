@@ -259,17 +259,23 @@ public sealed class ReplayPrefilterTests : IDisposable
         var real = File.ReadAllLines(SharedData.File("logs/OpenSSH_2k.log"));
         var first = Path.Combine(_dir, "auth.log");
         File.WriteAllLines(first, real.Concat(Crafted).Append("Mar  4 10:00:01 gate sshd[1]: Failed password for \"q\" from 1.2.3.4 port 22 ssh2"));
+        // and a second file merged with it in event time (each file has its readers)
+        var second = Path.Combine(_dir, "auth.log.1");
+        File.WriteAllLines(second, real.Where((_, i) => i % 3 == 0).Select(l => l.Replace("LabSZ", "other")).Reverse().Take(200));
         var config = Config(rules);
 
-        var direct = Replay(config, [first], prefilter: true);
-        var parsed = Replay(config, [first], prefilter: true, direct: false);
-        Assert.Equal(0, parsed.Direct);
-        Assert.True(direct.Direct > 100, $"only {direct.Direct} lines read directly");
-        Assert.True(parsed.Alerts.Length > 5, $"only {parsed.Alerts.Length} alerts");
-        Assert.Equal(parsed.Alerts, direct.Alerts);
-        Assert.Equal(parsed.Counters, direct.Counters);
-        // and without the prefilter, every line is made into an event
-        Assert.Equal(parsed.Alerts, Replay(config, [first], prefilter: false).Alerts);
+        foreach (var files in new[] { new[] { first }, [first, second] })
+        {
+            var direct = Replay(config, files, prefilter: true);
+            var parsed = Replay(config, files, prefilter: true, direct: false);
+            Assert.Equal(0, parsed.Direct);
+            Assert.True(direct.Direct > 100, $"only {direct.Direct} lines read directly");
+            Assert.True(parsed.Alerts.Length > 5, $"only {parsed.Alerts.Length} alerts");
+            Assert.Equal(parsed.Alerts, direct.Alerts);
+            Assert.Equal(parsed.Counters, direct.Counters);
+            // and without the prefilter, every line is made into an event
+            Assert.Equal(parsed.Alerts, Replay(config, files, prefilter: false).Alerts);
+        }
     }
 
     [Fact]
