@@ -166,11 +166,13 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         _skippedRun = 0;
     }
 
+    // What the prefilter and direct reading rest on: the events of this input go to the rules and nowhere else.
+    private bool OnlyRulesSeeThem => pipeline.OnlyRulesSeeEvents && !inputName.StartsWith("rule:", StringComparison.Ordinal);
+
     // Like the prefilter: only rules may see the events, and they must say which fields they read.
     private Func<ParseContext, string?, IDirectEventReader>? BuildDirectReaders()
     {
-        if (!DirectRead || !pipeline.OnlyRulesSeeEvents || inputName.StartsWith("rule:", StringComparison.Ordinal) || parser is not IDirectEventParser p
-            || pipeline.Rules.ReadFields() is not { } fields)
+        if (!DirectRead || !OnlyRulesSeeThem || parser is not IDirectEventParser p || pipeline.Rules.ReadFields() is not { } fields)
             return null;
         return (context, path) => p.CreateDirectReader(context, path, inputName, fields);
     }
@@ -178,7 +180,7 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     // Conservative: any doubt (something besides rules sees events, a parser that cannot tell) means no prefilter.
     private ILinePrefilter? BuildPrefilter()
     {
-        if (!Prefilter || !pipeline.OnlyRulesSeeEvents || inputName.StartsWith("rule:", StringComparison.Ordinal) || parser is not IPrefilteringParser p)
+        if (!Prefilter || !OnlyRulesSeeThem || parser is not IPrefilteringParser p)
             return null;
         return p.PrefilterFor(pipeline.Rules.PossibleValues(Ecs.EventAction, p.EventActions));
     }
