@@ -141,18 +141,24 @@ public sealed class DataDirectoryFaultsTests : IDisposable
         Assert.True(expected.SequenceEqual(stored), Story($"the store holds {stored.Count} alerts, the replay {expected.Count}"));
     }
 
-    // a run whose /metrics answers: the port picked may have been taken meanwhile by a parallel test (a restart is safe)
+    // A run that listens for /metrics itself: the port picked may have been taken meanwhile by a parallel test (a
+    // restart is safe). Only the engine's own "metrics on" line proves it: another test's engine answering on the same
+    // port would be watched instead, its counters never moving (seen once in CI).
     private Process StartRun(string config)
     {
         for (var attempt = 0; ; attempt++)
         {
+            int from;
+            lock (_output) from = _output.Count; // what an earlier run of the test said does not count
             var p = GumshoeProcess.Start(
-                ["run", "-c", config, "--alerts-out", AlertsOut, "--data-dir", _data, "--metrics-listen", $"127.0.0.1:{_port}"],
+                ["run", "-v", "-c", config, "--alerts-out", AlertsOut, "--data-dir", _data, "--metrics-listen", $"127.0.0.1:{_port}"],
                 new Dictionary<string, string>(), _output);
             _started.Add(p);
+            var listening = $"metrics on http://127.0.0.1:{_port}/metrics";
             var sw = Stopwatch.StartNew();
-            while (sw.Elapsed < TimeSpan.FromSeconds(30) && !p.HasExited && !Said("cannot listen on") && double.IsNaN(Metric("gumshoe_checkpoint_healthy"))) Thread.Sleep(50);
-            if (!Said("cannot listen on") || attempt == 3) return p;
+            while (sw.Elapsed < TimeSpan.FromSeconds(30) && !p.HasExited && !SaidSince(from, "cannot listen on") && !SaidSince(from, listening)) Thread.Sleep(50);
+            if (SaidSince(from, listening)) return p;
+            Assert.True(SaidSince(from, "cannot listen on") && attempt < 3, Story(p.HasExited ? $"the run exited ({p.ExitCode}) before listening" : "the run did not listen within 30 s"));
             p.Kill();
             p.WaitForExit();
             p.Dispose();
@@ -195,9 +201,11 @@ public sealed class DataDirectoryFaultsTests : IDisposable
         catch (TaskCanceledException) { return "(timed out)"; }
     }
 
-    private bool Said(string text)
+    private bool Said(string text) => SaidSince(0, text);
+
+    private bool SaidSince(int from, string text)
     {
-        lock (_output) return _output.Any(l => l.Contains(text, StringComparison.Ordinal));
+        lock (_output) return _output.Skip(from).Any(l => l.Contains(text, StringComparison.Ordinal));
     }
 
     private async Task WaitForAsync(Func<bool> condition, string what, int seconds = 30)
