@@ -92,11 +92,20 @@ public sealed class RuleActions
     /// request) every value, otherwise only those a placeholder names — an alert's id is a hash, its times formatted
     /// text, and most rules never show them.
     /// </summary>
-    public Dictionary<string, string> Values(Alert alert) => AlertValues(alert, _needed);
-
-    private static Dictionary<string, string> AlertValues(Alert alert, HashSet<string>? needed)
+    public Dictionary<string, string> Values(Alert alert)
     {
-        var v = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (_entries.Count > 0) return AlertValues(alert, _needed);
+        // nothing runs after the alert, so nothing keeps its values past the rule's emit: one dictionary serves them all
+        var reused = _reused ??= new Dictionary<string, string>(StringComparer.Ordinal);
+        reused.Clear();
+        return AlertValues(alert, _needed, reused);
+    }
+
+    private Dictionary<string, string>? _reused;
+
+    private static Dictionary<string, string> AlertValues(Alert alert, HashSet<string>? needed, Dictionary<string, string>? into = null)
+    {
+        var v = into ?? new Dictionary<string, string>(StringComparer.Ordinal);
         bool Wanted(string key) => needed is null || needed.Contains(key);
         v["rule"] = alert.Rule;
         if (Wanted("id")) v["id"] = alert.Id;
@@ -104,7 +113,7 @@ public sealed class RuleActions
         if (Wanted("suppressed")) v["suppressed"] = alert.Suppressed.ToString(CultureInfo.InvariantCulture);
         if (Wanted("first_seen")) v["first_seen"] = EventTime.Format(alert.FirstSeen);
         if (Wanted("last_seen")) v["last_seen"] = EventTime.Format(alert.LastSeen);
-        if (Wanted("group")) v["group"] = string.Join(", ", alert.Group.Select(g => g.Value));
+        if (Wanted("group")) v["group"] = alert.Group.Count == 1 ? alert.Group[0].Value : string.Join(", ", alert.Group.Select(g => g.Value));
         foreach (var (k, val) in alert.Group) v[k] = val;
         return v;
     }

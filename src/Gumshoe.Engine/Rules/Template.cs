@@ -39,7 +39,9 @@ public sealed class Template
     /// <summary>Fills the placeholders; <paramref name="extra"/> (count, rule …) wins over event fields.</summary>
     public string Render(Event e, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var sb = new StringBuilder();
+        // one builder per thread, kept between renders: an alert's title is rendered for every alert raised
+        var sb = t_builder ??= new StringBuilder();
+        sb.Clear();
         foreach (var (text, field) in _parts)
         {
             if (field is null) { sb.Append(text); continue; }
@@ -47,6 +49,10 @@ public sealed class Template
             else if (e.TryGet(field, out var v) && !v.IsNull) sb.Append(v.ToString());
             else sb.Append('-');
         }
-        return sb.ToString();
+        var rendered = sb.ToString();
+        if (sb.Capacity > 4096) t_builder = null; // a huge value is not kept alive
+        return rendered;
     }
+
+    [ThreadStatic] private static StringBuilder? t_builder;
 }

@@ -75,7 +75,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
             if (Unsafe.IsNullRef(ref entry) || !entry.State.Waiting || entry.State.Deadline != deadline) continue; // closed or evicted
             entry.State.Waiting = false;
             var a = entry.State.A;
-            Fire(key, ref entry.Head, 1, [a], SyntheticTrigger(key, a), sink);
+            Fire(key, ref entry.Head, 1, [a], trigger: null, sink);
         }
     }
 

@@ -172,12 +172,14 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
 
     /// <summary>
     /// Raises an alert for a group unless suppressed (<c>suppress: T</c>: another alert of the group less than T of
-    /// event time after the last one raised). Returns whether it was raised.
+    /// event time after the last one raised). Returns whether it was raised. Without a <paramref name="trigger"/>
+    /// (absence fires on the passing of time), an event standing in for the group at its first event is made — only
+    /// when the alert is raised.
     /// </summary>
-    protected bool Fire(GroupKeyValue key, ref KeyState s, int count, IReadOnlyList<EventRef> events, Event trigger, IAlertSink sink)
+    protected bool Fire(GroupKeyValue key, ref KeyState s, int count, IReadOnlyList<EventRef> events, Event? trigger, IAlertSink sink)
     {
-        var first = events.Count > 0 ? events[0].Timestamp : trigger.Timestamp;
-        var last = events.Count > 0 ? events[^1].Timestamp : trigger.Timestamp;
+        var first = events.Count > 0 ? events[0].Timestamp : trigger!.Timestamp;
+        var last = events.Count > 0 ? events[^1].Timestamp : trigger!.Timestamp;
         // a stateless rule has no suppression, so its scratch header never suppresses
         if (Options.Suppress is { } window && s.LastAlert != 0 && last.UtcTicks - s.LastAlert < window.Ticks)
         {
@@ -185,25 +187,29 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
             _suppressed.Add();
             return false;
         }
+        var group = Group.ValuesOf(key);
         var alert = new Alert
         {
-            Rule = Name, Group = Group.ValuesOf(key), Count = count, FirstSeen = first, LastSeen = last,
+            Rule = Name, Group = group, Count = count, FirstSeen = first, LastSeen = last,
             Events = events, Suppressed = s.Suppressed,
         };
         s.LastAlert = last.UtcTicks;
         s.Suppressed = 0;
-        sink.Emit(alert, trigger);
+        sink.Emit(alert, trigger ?? SyntheticTrigger(group, events[0]));
         return true;
     }
 
-    /// <summary>An event standing in for a group when a rule fires without a triggering event (absence).</summary>
-    protected Event SyntheticTrigger(GroupKeyValue key, EventRef at)
+    // The event standing in for a group when a rule fires without a triggering event: the group's values and the
+    // rule's name, at the time and place of the event given.
+    private Event SyntheticTrigger(KeyValuePair<string, string>[] group, EventRef at)
     {
-        var e = new Event { Timestamp = at.Timestamp, FilePath = at.Path, Offset = at.Offset, Input = "rule:" + Name };
-        foreach (var (k, v) in Group.ValuesOf(key)) e.Set(k, v);
+        var e = new Event(group.Length + 1) { Timestamp = at.Timestamp, FilePath = at.Path, Offset = at.Offset, Input = _derivedInput ??= "rule:" + Name };
+        foreach (var (k, v) in group) e.Set(k, v);
         e.Set("rule.name", Name);
         return e;
     }
+
+    private string? _derivedInput;
 
     // Drops groups whose horizon has passed; when still over the cap, evicts the stalest (plus 1% slack, so a
     // stream of new keys does not sort the table on every event) and counts them.

@@ -33,6 +33,17 @@ public sealed class SequenceRuleTests
     }
 
     [Fact]
+    public void AnEventOfALaterStepAloneLeavesNoStateBehind()
+    {
+        // ordered, nothing can follow a success that no failures came before: the group is not made at all
+        var rules = Compile(Rules);
+        Assert.Empty(Feed(rules, [S(0), Ev(1, "event.outcome=success", "source.ip=5.6.7.8")]));
+        Assert.Equal(0, rules.Rules[0].ActiveKeys);
+        Assert.Empty(Feed(rules, [F(2)]));
+        Assert.Equal(1, rules.Rules[0].ActiveKeys);
+    }
+
+    [Fact]
     public void ASuccessBeforeTheFifthFailureDoesNotFire()
     {
         Assert.Empty(Feed(Compile(Rules), [F(0), F(10), F(20), F(30), S(35), F(40)]));
