@@ -31,6 +31,9 @@ public sealed class RuleSet
     private static readonly IAlertSink NoAlerts = new DiscardSink();
     private readonly Dispatch _dispatch;
     private readonly Dictionary<string, GroupKey> _groupKeys = new(StringComparer.Ordinal);
+    // the rules' field tests, each run once per event however many rules ask (single-threaded, as the group keys)
+    private readonly ConditionMemo _memo = new();
+    private ConditionOptions Conditions => field ??= new ConditionOptions { Memo = _memo };
     private long _clock;
     private RuleIndex? _main; // the main list's index, looked up once
     private string? _lastInput;
@@ -123,7 +126,7 @@ public sealed class RuleSet
             Suppress = node.DurationAt("suppress"),
             DropLate = node.Bool("drop_late"),
         };
-        Func<Event, bool> When() => ConditionCompiler.Compile(node.Required("when"));
+        Func<Event, bool> When() => ConditionCompiler.Compile(node.Required("when"), set.Conditions);
         TimeSpan Within() => node.Required("within").AsDuration() is var d && d > TimeSpan.Zero ? d : throw node.Required("within").Error("the window must be longer than zero");
         IRule rule = type switch
         {
@@ -140,8 +143,8 @@ public sealed class RuleSet
                 Count = node.Required("count").AsInt(2, 100_000),
                 Within = Within(),
             }, options, metrics),
-            "sequence" => CompileSequence(name, node, group, options, metrics, Within()),
-            "absence" => new AbsenceRule(name, When(), ConditionCompiler.Compile(node.Required("expect")), Within(), group, options, metrics),
+            "sequence" => CompileSequence(name, node, group, options, metrics, Within(), set.Conditions),
+            "absence" => new AbsenceRule(name, When(), ConditionCompiler.Compile(node.Required("expect"), set.Conditions), Within(), group, options, metrics),
             _ => new SingleRule(name, When(), group, options, metrics),
         };
         var list = node.String("list") ?? MainList;
@@ -200,18 +203,18 @@ public sealed class RuleSet
         return fields;
     }
 
-    private static SequenceRule CompileSequence(string name, ConfigNode node, GroupKey group, RuleOptions options, MetricsRegistry metrics, TimeSpan within)
+    private static SequenceRule CompileSequence(string name, ConfigNode node, GroupKey group, RuleOptions options, MetricsRegistry metrics, TimeSpan within, ConditionOptions conditions)
     {
         var steps = new List<SequenceStep>();
         var stepsNode = node.Required("steps");
         foreach (var s in stepsNode.Items)
         {
             var label = (steps.Count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (s.IsScalar) { steps.Add(new SequenceStep(ConditionCompiler.Compile(s), 1, within, label)); continue; }
+            if (s.IsScalar) { steps.Add(new SequenceStep(ConditionCompiler.Compile(s, conditions), 1, within, label)); continue; }
             label = s.String("name") ?? label;
             var count = s.Int("count", 1, 1_000_000) ?? 1;
             var stepWithin = s.DurationAt("within") ?? within;
-            steps.Add(new SequenceStep(ConditionCompiler.Compile(s.Required("when")), count, stepWithin, label));
+            steps.Add(new SequenceStep(ConditionCompiler.Compile(s.Required("when"), conditions), count, stepWithin, label));
             s.EnsureNoUnknownKeys($"step {label} of rule '{name}'");
         }
         if (steps.Count is < 1 or > 30) throw stepsNode.Error("a sequence has 1 to 30 steps");
@@ -220,7 +223,7 @@ public sealed class RuleSet
             Steps = steps,
             Within = within,
             Ordered = node.Bool("ordered") ?? true,
-            Until = node.Get("until") is { IsNull: false } u ? ConditionCompiler.Compile(u) : null,
+            Until = node.Get("until") is { IsNull: false } u ? ConditionCompiler.Compile(u, conditions) : null,
         }, options, metrics);
     }
 
@@ -325,6 +328,13 @@ public sealed class RuleSet
     // Only the rules the index finds for the event (those that can match it, and the clock-driven ones) are visited;
     // a rule skipped keeps an older clock until its next event, which it only needs for its watermark.
     private void Run(RuleIndex index, Event e, IAlertSink sink, int depth)
+    {
+        _memo.Begin(e);
+        try { Visit(index, e, sink, depth); }
+        finally { _memo.End(); }
+    }
+
+    private void Visit(RuleIndex index, Event e, IAlertSink sink, int depth)
     {
         var clock = Clock;
         var visits = index.For(e);

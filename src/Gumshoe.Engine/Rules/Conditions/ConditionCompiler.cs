@@ -274,17 +274,25 @@ public static class ConditionCompiler
             case ExistsNode x:
             {
                 var field = FieldNames.Intern(x.Field);
-                return new(e => e.TryGet(field, out var v) && !v.IsNull, 1);
+                return Remembered(new(e => e.TryGet(field, out var v) && !v.IsNull, 1), $"exists\u0001{field}", options);
             }
             case CompareNode c:
-                return OnField(c.Field, c.Op == CompareOp.Eq ? ValueTests.Equal(c.Value, c.Cased) : ValueTests.Order(c.Value, c.Op, c.Cased), 2);
-            case InListNode l: return OnField(l.Field, ValueTests.InList(l.Values, l.Cased), 2);
-            case CidrNode c: return OnField(c.Field, ValueTests.InCidr(c.Networks), 4 + c.Networks.Count);
-            case TextNode t: return OnField(t.Field, ValueTests.TextTest(t.Op, t.Text, t.Cased), t.Op == TextOp.Contains ? 5 : 3);
+                return Remembered(OnField(c.Field, c.Op == CompareOp.Eq ? ValueTests.Equal(c.Value, c.Cased) : ValueTests.Order(c.Value, c.Op, c.Cased), 2),
+                    $"compare\u0001{c.Field}\u0001{c.Op}\u0001{c.Cased}\u0001{Key(c.Value)}", options);
+            case InListNode l:
+                return Remembered(OnField(l.Field, ValueTests.InList(l.Values, l.Cased), 2),
+                    $"in\u0001{l.Field}\u0001{l.Cased}\u0001{string.Join("\u0001", l.Values.Select(Key))}", options);
+            case CidrNode c:
+                return Remembered(OnField(c.Field, ValueTests.InCidr(c.Networks), 4 + c.Networks.Count),
+                    $"cidr\u0001{c.Field}\u0001{string.Join("\u0001", c.Networks)}", options);
+            case TextNode t:
+                return Remembered(OnField(t.Field, ValueTests.TextTest(t.Op, t.Text, t.Cased), t.Op == TextOp.Contains ? 5 : 3),
+                    $"text\u0001{t.Field}\u0001{t.Op}\u0001{t.Cased}\u0001{t.Text}", options);
             case RegexNode r:
             {
                 var regex = new UserRegex(r.Pattern, r.Options, r.Cased, options.RegexTimedOut);
-                return OnField(r.Field, ValueTests.Regex(regex), regex.RequiredLiteral is null ? 50 : 30);
+                return Remembered(OnField(r.Field, ValueTests.Regex(regex), regex.RequiredLiteral is null ? 50 : 30),
+                    $"regex\u0001{r.Field}\u0001{(int)r.Options}\u0001{r.Cased}\u0001{r.Pattern}", options);
             }
             default:
                 throw new InvalidOperationException($"unhandled condition node {node.GetType().Name}");
@@ -335,6 +343,18 @@ public static class ConditionCompiler
                 if (f(e)) return true;
             return false;
         }, cost);
+    }
+
+    private static string Key(Literal l) => $"{l.Kind}:{l.Text}";
+
+    // A field test whose result the rule set's memo keeps for the event being matched (see ConditionMemo). The cost
+    // stays the test's own: the first rule to ask pays it.
+    private static Compiled Remembered(Compiled test, string key, ConditionOptions options)
+    {
+        if (options.Memo is not { } memo) return test;
+        var id = memo.Id(key);
+        var f = test.Test;
+        return new(e => memo.TryGet(e, id, out var known) ? known : memo.Remember(e, id, f(e)), test.Cost);
     }
 
     private static Compiled OnField(string name, Func<FieldValue, bool> test, int cost)

@@ -8,4 +8,7 @@ public sealed class ConditionOptions
     /// no match. Only backtracking regexes (patterns using lookarounds or backreferences) can time out.
     /// </summary>
     public Action<string>? RegexTimedOut { get; init; }
+
+    /// <summary>Where the field tests of a rule set's conditions keep their results for the event being matched.</summary>
+    public ConditionMemo? Memo { get; init; }
 }
