@@ -90,16 +90,29 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
     /// Starts loading the table bucket (<paramref name="stage"/> 0) or then the entry (1) of the event's group, so that
     /// the cache misses of all the rules an event visits overlap instead of queueing one after another.
     /// </summary>
+    /// <remarks>
+    /// The event is matched first: only the group of an event the rule matches is fetched (a third or more of the
+    /// rules an event visits do not match it). The match is kept for the <see cref="OnEvent"/> that follows.
+    /// </remarks>
     public void Prefetch(Event e, int stage)
     {
-        if (Stateless || !Group.TryGetValue(e, out var key)) return;
+        if (Stateless) return;
+        int m;
+        if (stage == 0) (_matchedFor, _matchResult) = (e, m = Match(e));
+        else m = ReferenceEquals(e, _matchedFor) ? _matchResult : Match(e);
+        if (m < 0 || !Group.TryGetValue(e, out var key)) return;
         if (stage == 0) _states.PrefetchBucket(key);
         else _states.PrefetchEntry(key);
     }
 
+    private Event? _matchedFor; // the event Prefetch matched, until OnEvent uses the result
+    private int _matchResult;
+
     public void OnEvent(Event e, IAlertSink sink)
     {
-        var m = Match(e);
+        int m;
+        if (ReferenceEquals(e, _matchedFor)) (m, _matchedFor) = (_matchResult, null);
+        else m = Match(e);
         if (m < 0) return;
         var t = e.Timestamp.UtcTicks;
         // derived events (input "rule:NAME") carry the time of the evidence they summarise, which may be behind the clock

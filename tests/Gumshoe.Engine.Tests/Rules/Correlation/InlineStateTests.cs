@@ -230,4 +230,32 @@ public sealed class InlineStateTests
             return false;
         }
     }
+
+    [Fact]
+    public void AMatchWorkedOutWhilePrefetchingServesOnlyTheEventItWasFor()
+    {
+        var rules = Compile("""
+            rules:
+              - {name: t, type: threshold, when: 'event.outcome == "failure"', group_by: [source.ip], count: 2, within: 60s}
+            """);
+        var rule = rules.Rules[0];
+        var sink = new Sink();
+        Event Failure(double s) => Ev(s, "event.outcome=failure", "source.ip=1.2.3.4");
+        // prefetched for a success, fed a failure: the failure is matched afresh
+        var success = Ev(0, "event.outcome=success", "source.ip=1.2.3.4");
+        rule.Prefetch(success, 0);
+        rule.Prefetch(success, 1);
+        rule.OnEvent(Failure(1), sink);
+        // prefetched for a failure, then fed it: counted once
+        var second = Failure(2);
+        rule.Prefetch(second, 0);
+        rule.Prefetch(second, 1);
+        rule.OnEvent(second, sink);
+        Assert.Single(sink.Alerts);
+        // the kept match was used up: the same object, changed and fed again, is matched afresh
+        second.Set("event.outcome", "success");
+        rule.OnEvent(second, sink);
+        Assert.Single(sink.Alerts);
+        Assert.Equal(1, rule.ActiveKeys);
+    }
 }
