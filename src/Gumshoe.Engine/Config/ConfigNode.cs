@@ -64,6 +64,10 @@ public sealed partial class ConfigNode
     /// <summary>Whether a mapping holds the key (does not mark it used).</summary>
     public bool Has(string key) => Node is YamlMappingNode m && m.Children.ContainsKey(new YamlScalarNode(key));
 
+    /// <summary>The value at a key, or null when absent or when this is no mapping; does not mark the key used.</summary>
+    public ConfigNode? Peek(string key) =>
+        Node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode(key), out var v) ? Wrap(v) : null;
+
     /// <summary>The value at a key, or null when absent. Marks the key used.</summary>
     public ConfigNode? Get(string key)
     {

@@ -91,6 +91,10 @@ public sealed class RuleSet
         var set = new RuleSet { _tooDeep = metrics.Counter("gumshoe_rule_emit_too_deep_total"), _notRun = metrics.Counter("gumshoe_actions_not_run_total", "reason", "no_journal") };
         if (section is null || section.IsNull) return set;
         var calls = new List<(string, ConfigNode)>();
+        // the field tests written in more than one place are found first: those are run once per event
+        foreach (var node in section.Items)
+            foreach (var condition in ConditionNodes(node))
+                ConditionCompiler.CountTests(condition, set._memo);
         foreach (var node in section.Items)
         {
             var compiled = CompileRule(node, metrics, components, set);
@@ -155,6 +159,18 @@ public sealed class RuleSet
         var reads = new HashSet<string>(conditions.SelectMany(ConditionCompiler.ReferencedFields).Concat(group.Fields).Concat(actions.Fields), StringComparer.Ordinal);
         if (type == "distinct_count") reads.Add(node.Required("field").AsString());
         return new CompiledRule(rule, list, actions, Definition(node)) { Conditions = conditions, Reads = reads };
+    }
+
+    // Every condition a rule entry holds, read without marking keys used or requiring any (compiling checks them).
+    private static IEnumerable<ConfigNode> ConditionNodes(ConfigNode rule)
+    {
+        if (!rule.IsMapping) yield break;
+        foreach (var key in new[] { "when", "expect", "until" })
+            if (rule.Peek(key) is { IsNull: false } c) yield return c;
+        if (rule.Peek("steps") is not { IsNull: false } steps) yield break;
+        foreach (var step in steps.Items)
+            if (step.IsScalar) yield return step;
+            else if (step.Peek("when") is { IsNull: false } when) yield return when;
     }
 
     private static List<ConfigNode> ConditionsOf(ConfigNode node, string type)
@@ -329,6 +345,11 @@ public sealed class RuleSet
     // a rule skipped keeps an older clock until its next event, which it only needs for its watermark.
     private void Run(RuleIndex index, Event e, IAlertSink sink, int depth)
     {
+        if (!_memo.Active)
+        {
+            Visit(index, e, sink, depth);
+            return;
+        }
         _memo.Begin(e);
         try { Visit(index, e, sink, depth); }
         finally { _memo.End(); }

@@ -274,25 +274,17 @@ public static class ConditionCompiler
             case ExistsNode x:
             {
                 var field = FieldNames.Intern(x.Field);
-                return Remembered(new(e => e.TryGet(field, out var v) && !v.IsNull, 1), $"exists\u0001{field}", options);
+                return Remembered(new(e => e.TryGet(field, out var v) && !v.IsNull, 1), x, options);
             }
             case CompareNode c:
-                return Remembered(OnField(c.Field, c.Op == CompareOp.Eq ? ValueTests.Equal(c.Value, c.Cased) : ValueTests.Order(c.Value, c.Op, c.Cased), 2),
-                    $"compare\u0001{c.Field}\u0001{c.Op}\u0001{c.Cased}\u0001{Key(c.Value)}", options);
-            case InListNode l:
-                return Remembered(OnField(l.Field, ValueTests.InList(l.Values, l.Cased), 2),
-                    $"in\u0001{l.Field}\u0001{l.Cased}\u0001{string.Join("\u0001", l.Values.Select(Key))}", options);
-            case CidrNode c:
-                return Remembered(OnField(c.Field, ValueTests.InCidr(c.Networks), 4 + c.Networks.Count),
-                    $"cidr\u0001{c.Field}\u0001{string.Join("\u0001", c.Networks)}", options);
-            case TextNode t:
-                return Remembered(OnField(t.Field, ValueTests.TextTest(t.Op, t.Text, t.Cased), t.Op == TextOp.Contains ? 5 : 3),
-                    $"text\u0001{t.Field}\u0001{t.Op}\u0001{t.Cased}\u0001{t.Text}", options);
+                return Remembered(OnField(c.Field, c.Op == CompareOp.Eq ? ValueTests.Equal(c.Value, c.Cased) : ValueTests.Order(c.Value, c.Op, c.Cased), 2), c, options);
+            case InListNode l: return Remembered(OnField(l.Field, ValueTests.InList(l.Values, l.Cased), 2), l, options);
+            case CidrNode c: return Remembered(OnField(c.Field, ValueTests.InCidr(c.Networks), 4 + c.Networks.Count), c, options);
+            case TextNode t: return Remembered(OnField(t.Field, ValueTests.TextTest(t.Op, t.Text, t.Cased), t.Op == TextOp.Contains ? 5 : 3), t, options);
             case RegexNode r:
             {
                 var regex = new UserRegex(r.Pattern, r.Options, r.Cased, options.RegexTimedOut);
-                return Remembered(OnField(r.Field, ValueTests.Regex(regex), regex.RequiredLiteral is null ? 50 : 30),
-                    $"regex\u0001{r.Field}\u0001{(int)r.Options}\u0001{r.Cased}\u0001{r.Pattern}", options);
+                return Remembered(OnField(r.Field, ValueTests.Regex(regex), regex.RequiredLiteral is null ? 50 : 30), r, options);
             }
             default:
                 throw new InvalidOperationException($"unhandled condition node {node.GetType().Name}");
@@ -345,14 +337,55 @@ public static class ConditionCompiler
         }, cost);
     }
 
+    /// <summary>
+    /// Counts each field test of a condition in <paramref name="memo"/>, before the rule set's conditions are compiled
+    /// with it: a test written in two places or more is then run once per event. A condition that does not parse is
+    /// skipped (compiling it reports the error).
+    /// </summary>
+    public static void CountTests(ConfigNode node, ConditionMemo memo)
+    {
+        ConditionNode root;
+        try { root = SigmaMatcher.Parse(node); }
+        catch (Exception ex) when (ex is ConfigException or ConditionSyntaxException) { return; }
+        CountTests(root, memo);
+    }
+
+    /// <summary>Counts each field test of an expression in <paramref name="memo"/> (see the node overload).</summary>
+    public static void CountTests(string expression, ConditionMemo memo) => CountTests(ConditionParser.Parse(expression), memo);
+
+    private static void CountTests(ConditionNode node, ConditionMemo memo)
+    {
+        switch (node)
+        {
+            case AndNode a: foreach (var t in a.Terms) CountTests(t, memo); break;
+            case OrNode o: foreach (var t in o.Terms) CountTests(t, memo); break;
+            case AtLeastNode m: foreach (var t in m.Terms) CountTests(t, memo); break;
+            case NotNode n: CountTests(n.Term, memo); break;
+            default:
+                if (TestKey(node) is { } key) memo.CountUse(key);
+                break;
+        }
+    }
+
+    // What a field test tests, exactly: two tests with the same text give the same result for every event.
+    private static string? TestKey(ConditionNode node) => node switch
+    {
+        ExistsNode x => $"exists\u0001{x.Field}",
+        CompareNode c => $"compare\u0001{c.Field}\u0001{c.Op}\u0001{c.Cased}\u0001{Key(c.Value)}",
+        InListNode l => $"in\u0001{l.Field}\u0001{l.Cased}\u0001{string.Join("\u0001", l.Values.Select(Key))}",
+        CidrNode c => $"cidr\u0001{c.Field}\u0001{string.Join("\u0001", c.Networks)}",
+        TextNode t => $"text\u0001{t.Field}\u0001{t.Op}\u0001{t.Cased}\u0001{t.Text}",
+        RegexNode r => $"regex\u0001{r.Field}\u0001{(int)r.Options}\u0001{r.Cased}\u0001{r.Pattern}",
+        _ => null,
+    };
+
     private static string Key(Literal l) => $"{l.Kind}:{l.Text}";
 
-    // A field test whose result the rule set's memo keeps for the event being matched (see ConditionMemo). The cost
-    // stays the test's own: the first rule to ask pays it.
-    private static Compiled Remembered(Compiled test, string key, ConditionOptions options)
+    // A field test whose result the rule set's memo keeps for the event being matched (see ConditionMemo), when the
+    // test is written more than once. The cost stays the test's own: the first rule to ask pays it.
+    private static Compiled Remembered(Compiled test, ConditionNode node, ConditionOptions options)
     {
-        if (options.Memo is not { } memo) return test;
-        var id = memo.Id(key);
+        if (options.Memo is not { } memo || TestKey(node) is not { } key || memo.Id(key) is not (>= 0 and var id)) return test;
         var f = test.Test;
         return new(e => memo.TryGet(e, id, out var known) ? known : memo.Remember(e, id, f(e)), test.Cost);
     }

@@ -10,14 +10,21 @@ namespace Gumshoe.Engine.Rules.Conditions;
 /// </summary>
 public sealed class ConditionMemo
 {
+    private readonly Dictionary<string, int> _uses = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
     private Event? _event;
     private int _stamp = 1;
     private int[] _stamps = [];  // per test: the stamp of the event its result is for
     private bool[] _results = [];
 
-    /// <summary>Distinct tests known (for tests).</summary>
+    /// <summary>Distinct tests written more than once, each with a slot (for tests).</summary>
     public int Count => _ids.Count;
+
+    /// <summary>Whether any test is shared; if none, the rule set need not tell the memo of its events.</summary>
+    public bool Active => _ids.Count > 0;
+
+    /// <summary>Counts one place a test is written (before compiling): only a test written twice or more gets a slot.</summary>
+    internal void CountUse(string test) => _uses[test] = _uses.GetValueOrDefault(test) + 1;
 
     /// <summary>Starts remembering results for <paramref name="e"/>, forgetting those of the event before.</summary>
     public void Begin(Event e)
@@ -33,9 +40,13 @@ public sealed class ConditionMemo
     /// <summary>Stops remembering: the event may change or be reused after this.</summary>
     public void End() => _event = null;
 
-    /// <summary>The slot of a test, by a text that says exactly what it tests (field, operator, operands, case).</summary>
+    /// <summary>
+    /// The slot of a test, by a text that says exactly what it tests (field, operator, operands, case), or -1 for a
+    /// test written only once: remembering it would cost more than it saves.
+    /// </summary>
     internal int Id(string test)
     {
+        if (_uses.GetValueOrDefault(test) < 2) return -1;
         if (_ids.TryGetValue(test, out var id)) return id;
         _ids[test] = id = _ids.Count;
         if (id >= _stamps.Length)

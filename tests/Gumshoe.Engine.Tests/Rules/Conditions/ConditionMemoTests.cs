@@ -13,26 +13,37 @@ public class ConditionMemoTests
         return e;
     }
 
+    // counted, then compiled with the memo, as a rule set does
+    private static Func<Event, bool>[] CompileAll(ConditionMemo memo, params string[] expressions)
+    {
+        foreach (var x in expressions) ConditionCompiler.CountTests(x, memo);
+        return [.. expressions.Select(x => ConditionCompiler.Compile(x, new ConditionOptions { Memo = memo }))];
+    }
+
     [Fact]
-    public void TheSameTestInSeveralConditionsGetsOneSlot()
+    public void OnlyATestWrittenInTwoPlacesOrMoreGetsASlot()
     {
         var memo = new ConditionMemo();
-        var options = new ConditionOptions { Memo = memo };
-        ConditionCompiler.Compile("event.outcome == \"failure\" and event.action == \"ssh_login\"", options);
-        ConditionCompiler.Compile("event.action == \"ssh_login\" or user.name == \"root\"", options);
-        ConditionCompiler.Compile("event.outcome == \"failure\"", options);
-        // cased and typed differently: another test
-        ConditionCompiler.Compile("cased(event.outcome == \"failure\")", options);
-        ConditionCompiler.Compile("destination.port == 22 and destination.port == \"22\"", options);
-        Assert.Equal(6, memo.Count);
+        CompileAll(memo,
+            "event.outcome == \"failure\" and event.action == \"ssh_login\"",
+            "event.action == \"ssh_login\" or user.name == \"root\"",
+            "event.outcome == \"failure\"",
+            // cased, or typed differently: other tests, each written once
+            "cased(event.outcome == \"failure\")",
+            "destination.port == 22 or destination.port == \"22\"");
+        Assert.Equal(2, memo.Count);
+        Assert.True(memo.Active);
+        var single = new ConditionMemo();
+        CompileAll(single, "event.outcome == \"failure\" and event.action == \"ssh_login\"");
+        Assert.False(single.Active);
     }
 
     [Fact]
     public void AResultIsKeptForTheEventBeingMatchedOnly()
     {
         var memo = new ConditionMemo();
-        var failure = ConditionCompiler.Compile("event.outcome == \"failure\"", new ConditionOptions { Memo = memo });
-        var also = ConditionCompiler.Compile("event.action == \"ssh_login\" and event.outcome == \"failure\"", new ConditionOptions { Memo = memo });
+        var compiled = CompileAll(memo, "event.outcome == \"failure\"", "event.action == \"ssh_login\" and event.outcome == \"failure\"");
+        var (failure, also) = (compiled[0], compiled[1]);
         var e = Outcome("failure");
         memo.Begin(e);
         Assert.True(failure(e));
@@ -63,7 +74,8 @@ public class ConditionMemoTests
             "destination.port >= 1024",
         };
         var memo = new ConditionMemo();
-        var remembered = expressions.Select(x => ConditionCompiler.Compile(x, new ConditionOptions { Memo = memo })).ToArray();
+        // each written twice: every test shared
+        var remembered = CompileAll(memo, [.. expressions, .. expressions])[..expressions.Length];
         var plain = expressions.Select(ConditionCompiler.Compile).ToArray();
         foreach (var (outcome, ip, user, port) in new[] { ("failure", "10.1.2.3", "root", 22L), ("failure", "8.8.8.8", "admin", 2048L), ("success", "8.8.4.4", "rooot", 80L), ("unknown", "1.1.1.1", "bob", 4096L) })
         {
