@@ -340,13 +340,13 @@ public static class ConditionCompiler
     /// <summary>
     /// Counts each field test of a condition in <paramref name="memo"/>, before the rule set's conditions are compiled
     /// with it: a test written in two places or more is then run once per event. A condition that does not parse is
-    /// skipped (compiling it reports the error).
+    /// skipped (compiling it reports the error, with its place).
     /// </summary>
     public static void CountTests(ConfigNode node, ConditionMemo memo)
     {
         ConditionNode root;
         try { root = SigmaMatcher.Parse(node); }
-        catch (Exception ex) when (ex is ConfigException or ConditionSyntaxException) { return; }
+        catch (Exception) { return; } // whatever it is, the compile that follows reports it where it belongs
         CountTests(root, memo);
     }
 
