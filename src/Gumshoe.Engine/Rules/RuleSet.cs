@@ -32,8 +32,8 @@ public sealed class RuleSet
     private readonly Dispatch _dispatch;
     private readonly Dictionary<string, GroupKey> _groupKeys = new(StringComparer.Ordinal);
     // the rules' field tests, each run once per event however many rules ask (single-threaded, as the group keys)
-    private readonly ConditionMemo _memo = new();
-    private ConditionOptions Conditions => field ??= new ConditionOptions { Memo = _memo };
+    private readonly ConditionMemo _memo;
+    private readonly ConditionOptions _conditions; // what the rules' conditions are compiled with: the memo
     private long _clock;
     private RuleIndex? _main; // the main list's index, looked up once
     private string? _lastInput;
@@ -61,7 +61,12 @@ public sealed class RuleSet
         internal IReadOnlySet<string>? Reads { get; init; }
     }
 
-    public RuleSet() => _dispatch = new Dispatch(this);
+    public RuleSet()
+    {
+        _dispatch = new Dispatch(this);
+        _memo = new ConditionMemo();
+        _conditions = new ConditionOptions { Memo = _memo };
+    }
 
     /// <summary>All rules, in config order.</summary>
     public IReadOnlyList<IRule> Rules => _rules.Select(r => r.Rule).ToList();
@@ -130,7 +135,7 @@ public sealed class RuleSet
             Suppress = node.DurationAt("suppress"),
             DropLate = node.Bool("drop_late"),
         };
-        Func<Event, bool> When() => ConditionCompiler.Compile(node.Required("when"), set.Conditions);
+        Func<Event, bool> When() => ConditionCompiler.Compile(node.Required("when"), set._conditions);
         TimeSpan Within() => node.Required("within").AsDuration() is var d && d > TimeSpan.Zero ? d : throw node.Required("within").Error("the window must be longer than zero");
         IRule rule = type switch
         {
@@ -147,21 +152,23 @@ public sealed class RuleSet
                 Count = node.Required("count").AsInt(2, 100_000),
                 Within = Within(),
             }, options, metrics),
-            "sequence" => CompileSequence(name, node, group, options, metrics, Within(), set.Conditions),
-            "absence" => new AbsenceRule(name, When(), ConditionCompiler.Compile(node.Required("expect"), set.Conditions), Within(), group, options, metrics),
+            "sequence" => CompileSequence(name, node, group, options, metrics, Within(), set._conditions),
+            "absence" => new AbsenceRule(name, When(), ConditionCompiler.Compile(node.Required("expect"), set._conditions), Within(), group, options, metrics),
             _ => new SingleRule(name, When(), group, options, metrics),
         };
         var list = node.String("list") ?? MainList;
         var actions = RuleActions.Compile(node.Get("then"), name, components);
         node.Get("description");
         node.EnsureNoUnknownKeys($"rule '{name}' (type {type})");
-        var conditions = ConditionsOf(node, type);
+        // the rule compiled, so its keys are those of its type: when, expect, until or steps as it has them
+        var conditions = ConditionNodes(node).ToList();
         var reads = new HashSet<string>(conditions.SelectMany(ConditionCompiler.ReferencedFields).Concat(group.Fields).Concat(actions.Fields), StringComparer.Ordinal);
         if (type == "distinct_count") reads.Add(node.Required("field").AsString());
         return new CompiledRule(rule, list, actions, Definition(node)) { Conditions = conditions, Reads = reads };
     }
 
-    // Every condition a rule entry holds, read without marking keys used or requiring any (compiling checks them).
+    // Every condition a rule entry holds, read without marking keys used or requiring any (compiling checks them):
+    // before compiling, to count the field tests; after it, as the rule's conditions (for the index and the prefilter).
     private static IEnumerable<ConfigNode> ConditionNodes(ConfigNode rule)
     {
         if (!rule.IsMapping) yield break;
@@ -171,19 +178,6 @@ public sealed class RuleSet
         foreach (var step in steps.Items)
             if (step.IsScalar) yield return step;
             else if (step.Peek("when") is { IsNull: false } when) yield return when;
-    }
-
-    private static List<ConfigNode> ConditionsOf(ConfigNode node, string type)
-    {
-        var conditions = new List<ConfigNode>();
-        if (type == "sequence")
-        {
-            foreach (var s in node.Required("steps").Items) conditions.Add(s.IsScalar ? s : s.Required("when"));
-            if (node.Get("until") is { IsNull: false } until) conditions.Add(until);
-        }
-        else conditions.Add(node.Required("when"));
-        if (type == "absence") conditions.Add(node.Required("expect"));
-        return conditions;
     }
 
     /// <summary>
