@@ -8,8 +8,39 @@ namespace Gumshoe.Engine.Metrics;
 public sealed class Counter
 {
     private long _value;
-    public long Value => Interlocked.Read(ref _value);
+    private CounterCell[] _cells = [];
+
+    /// <summary>The count: what was added here and in every cell.</summary>
+    public long Value
+    {
+        get
+        {
+            var v = Interlocked.Read(ref _value);
+            foreach (var c in Volatile.Read(ref _cells)) v += c.Value;
+            return v;
+        }
+    }
+
     public void Add(long n = 1) => Interlocked.Add(ref _value, n);
+
+    /// <summary>
+    /// A share of this count for one thread to bump on a hot path (a rule's matches): a plain add, where a locked add
+    /// makes the core wait for every store it has pending — cache misses it would otherwise never wait for.
+    /// </summary>
+    public CounterCell Cell()
+    {
+        var cell = new CounterCell();
+        lock (this) Volatile.Write(ref _cells, [.. _cells, cell]);
+        return cell;
+    }
+}
+
+/// <summary>One writer's share of a <see cref="Counter"/>: bumped by that thread only, read by any.</summary>
+public sealed class CounterCell
+{
+    private long _value;
+    public long Value => Volatile.Read(ref _value);
+    public void Add(long n = 1) => Volatile.Write(ref _value, _value + n);
 }
 
 /// <summary>A value that goes up and down (queue depth, a health flag).</summary>

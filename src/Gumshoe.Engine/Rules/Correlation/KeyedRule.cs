@@ -36,7 +36,8 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
 
     private readonly GroupTable<Entry> _states = new();
     private Entry _scratch; // the entry a stateless rule works on
-    private readonly Counter _evicted, _expired, _matched, _late, _suppressed;
+    private readonly Counter _evicted, _expired;
+    private readonly CounterCell _matched, _late, _suppressed; // per event: this rule's own shares, bumped without a lock
     private long _sinceSweep;
     private long _newest;   // newest event time (ticks) this rule has seen
     private long _clock;    // the rule set's event clock (ticks), 0 until told
@@ -48,9 +49,9 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         Options = options;
         _evicted = metrics.Counter("gumshoe_rule_keys_evicted_total", "rule", name);
         _expired = metrics.Counter("gumshoe_rule_keys_expired_total", "rule", name);
-        _matched = metrics.Counter("gumshoe_rule_matches_total", "rule", name);
-        _late = metrics.Counter("gumshoe_rule_late_events_total", "rule", name);
-        _suppressed = metrics.Counter("gumshoe_rule_suppressed_total", "rule", name);
+        _matched = metrics.Counter("gumshoe_rule_matches_total", "rule", name).Cell();
+        _late = metrics.Counter("gumshoe_rule_late_events_total", "rule", name).Cell();
+        _suppressed = metrics.Counter("gumshoe_rule_suppressed_total", "rule", name).Cell();
     }
 
     public string Name { get; }
