@@ -4,21 +4,21 @@ using System.Runtime.Intrinsics.X86;
 namespace Gumshoe.Engine.Rules.Correlation;
 
 /// <summary>
-/// A rule's groups: key → entry held by value, changed in place through references. Laid out as
-/// <see cref="Dictionary{TKey,TValue}"/> is (a bucket array, entries chained by index, removed entries reused last
-/// freed first) so groups enumerate in the same order as they did in a dictionary, with two differences. Each entry's
-/// hash and chain link live apart from it, in a dense array, and freed entries on a stack of their own: looking up a
-/// key that has no group (most events of a rule over many keys) and taking a freed entry for it touch no entry at all,
-/// only those small arrays, which stay in the cache where the entries (a whole window's state each) cannot. And the
-/// bucket, link and entry of a key can be fetched ahead (<see cref="PrefetchBucket"/>, <see cref="PrefetchEntry"/>),
-/// so a rule set can start the cache misses of every rule an event visits before any of them needs its state.
+/// A rule's groups: key → entry held by value, changed in place through references. Entries sit in one array in the
+/// order a <see cref="Dictionary{TKey,TValue}"/> would keep them (removed entries reused last freed first), so groups
+/// enumerate as they did in a dictionary. Keys are found through a separate open-addressed index of (hash, entry)
+/// slots, probed linearly, at least twice as many slots as entries: a key's probe mostly reads one cache line, and a key
+/// that has no group (most events of a rule over many keys) is known to be new without touching any entry, which hold a
+/// whole window's state each and cannot all stay in the cache. The slot of a key, then the entry it names or the one a
+/// new key would take, can be fetched ahead (<see cref="PrefetchBucket"/>, <see cref="PrefetchEntry"/>), so a rule set
+/// can start the cache misses of every rule an event visits before any of them needs its state.
 /// </summary>
 internal sealed class GroupTable<TValue> where TValue : struct
 {
-    private struct Link
+    private struct Slot
     {
-        public int Next;       // ≥ 0: next in the chain; -1: end; -2: free
         public int Hash;
+        public int Entry;      // 1-based entry index; 0: empty
     }
 
     private struct Entry
@@ -27,15 +27,14 @@ internal sealed class GroupTable<TValue> where TValue : struct
         public TValue Value;
     }
 
-    private const int Free = -2;
-
-    private int[] _buckets = [];   // 1-based entry index, 0: empty; length a power of two
-    private Link[] _links = [];    // per entry, beside it
+    private Slot[] _slots = [];     // length a power of two, at least twice the entries
+    private int[] _hashes = [];     // per entry: its key's spread hash (rebuilding the slots reads no key)
+    private bool[] _inUse = [];
     private Entry[] _entries = [];
-    private int[] _free = [];      // freed entries, the last freed on top (reused first, as a dictionary does)
+    private int[] _free = [];       // freed entries, the last freed on top (reused first, as a dictionary does)
     private int _freeCount;
-    private int _used;             // entries ever used (enumeration bound)
-    private int _shift = 32;       // 32 − log2(bucket count): the top bits of a spread hash pick the bucket
+    private int _used;              // entries ever used (enumeration bound)
+    private int _shift = 32;        // 32 − log2(slot count): the top bits of a spread hash pick the home slot
 
     public int Count => _used - _freeCount;
 
@@ -45,36 +44,58 @@ internal sealed class GroupTable<TValue> where TValue : struct
     /// <summary>The bound for <see cref="IsUsed"/>, <see cref="KeyAt"/> and <see cref="ValueAt"/> (entries in dictionary order).</summary>
     public int End => _used;
 
-    public bool IsUsed(int i) => _links[i].Next != Free;
+    public bool IsUsed(int i) => _inUse[i];
 
     public GroupKeyValue KeyAt(int i) => _entries[i].Key;
 
     public ref TValue ValueAt(int i) => ref _entries[i].Value;
 
-    // Spreads the key's hash over the bucket index (the low bits of an address key are often all alike: /24 networks).
+    // Spreads the key's hash over the slot index (the low bits of an address key are often all alike: /24 networks).
     private static int Spread(GroupKeyValue key) => (int)((uint)key.GetHashCode() * 0x9E3779B1u);
 
-    private int BucketOf(int hash) => (int)((uint)hash >> _shift);
+    private int HomeOf(int hash) => (int)((uint)hash >> _shift);
 
-    /// <summary>
-    /// Starts loading the bucket of a key into the cache, and the entry a new key would take (no effect without SSE).
-    /// </summary>
-    public unsafe void PrefetchBucket(GroupKeyValue key)
+    // The slot holding a key, or (negated, minus one) the empty slot where its probe ended.
+    private int Probe(GroupKeyValue key, int hash)
     {
-        if (_buckets.Length == 0 || !Sse.IsSupported) return;
-        fixed (int* b = &_buckets[BucketOf(Spread(key))]) Sse.Prefetch0(b);
-        var next = _freeCount > 0 ? _free[_freeCount - 1] : _used < _entries.Length ? _used : -1;
-        if (next >= 0) PrefetchAt(next);
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var i = HomeOf(hash); ; i = (i + 1) & mask)
+        {
+            ref var s = ref slots[i];
+            if (s.Entry == 0) return -1 - i;
+            if (s.Hash == hash && _entries[s.Entry - 1].Key.Equals(key)) return i;
+        }
     }
 
-    /// <summary>Starts loading the link and entry at the head of a key's bucket (its bucket should be in the cache by now).</summary>
-    public unsafe void PrefetchEntry(GroupKeyValue key)
+    /// <summary>Starts loading the home slot of a key into the cache (no effect without SSE).</summary>
+    public unsafe void PrefetchBucket(GroupKeyValue key)
     {
-        if (_buckets.Length == 0 || !Sse.IsSupported) return;
-        var i = _buckets[BucketOf(Spread(key))] - 1;
-        if (i < 0) return;
-        fixed (Link* l = &_links[i]) Sse.Prefetch0(l);
-        PrefetchAt(i);
+        if (_slots.Length == 0 || !Sse.IsSupported) return;
+        fixed (Slot* s = &_slots[HomeOf(Spread(key))]) Sse.Prefetch0(s);
+    }
+
+    /// <summary>
+    /// Starts loading the entry of a key — its own if it has one, else the one a new key would take (its slot should
+    /// be in the cache by now).
+    /// </summary>
+    public void PrefetchEntry(GroupKeyValue key)
+    {
+        if (_slots.Length == 0 || !Sse.IsSupported) return;
+        // the first slot with the key's hash names its entry but for a rare collision: no key is compared, which
+        // would wait for the very entry being fetched
+        var hash = Spread(key);
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        var entry = -1;
+        for (var i = HomeOf(hash); slots[i].Entry != 0; i = (i + 1) & mask)
+            if (slots[i].Hash == hash)
+            {
+                entry = slots[i].Entry - 1;
+                break;
+            }
+        if (entry < 0) entry = _freeCount > 0 ? _free[_freeCount - 1] : _used < _entries.Length ? _used : -1;
+        if (entry >= 0) PrefetchAt(entry);
     }
 
     // A hint only: should the array move before the load, nothing is wrong, the lines are merely not used.
@@ -88,109 +109,118 @@ internal sealed class GroupTable<TValue> where TValue : struct
     /// <summary>The entry of a key, or a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>).</summary>
     public ref TValue Find(GroupKeyValue key)
     {
-        if (_buckets.Length == 0) return ref Unsafe.NullRef<TValue>();
-        var hash = Spread(key);
-        var links = _links;
-        // only an entry whose hash is the key's is read: chains are walked in the dense links
-        for (var i = _buckets[BucketOf(hash)] - 1; i >= 0; i = links[i].Next)
-        {
-            if (links[i].Hash != hash) continue;
-            ref var e = ref _entries[i];
-            if (e.Key.Equals(key)) return ref e.Value;
-        }
-        return ref Unsafe.NullRef<TValue>();
+        if (_slots.Length == 0) return ref Unsafe.NullRef<TValue>();
+        var at = Probe(key, Spread(key));
+        if (at < 0) return ref Unsafe.NullRef<TValue>();
+        return ref _entries[_slots[at].Entry - 1].Value;
     }
 
     /// <summary>The entry of a key, added (default) when absent. The reference is valid until the next add.</summary>
     public ref TValue GetOrAdd(GroupKeyValue key, out bool exists)
     {
-        ref var found = ref Find(key);
-        exists = !Unsafe.IsNullRef(ref found);
-        if (exists) return ref found;
-        int at;
-        if (_freeCount > 0) at = _free[--_freeCount];
+        var hash = Spread(key);
+        var at = _slots.Length == 0 ? -1 : Probe(key, hash);
+        exists = at >= 0;
+        if (exists) return ref _entries[_slots[at].Entry - 1].Value;
+        int e;
+        if (_freeCount > 0) e = _free[--_freeCount];
         else
         {
-            if (_used == _entries.Length) Grow();
-            at = _used++;
+            if (_used == _entries.Length)
+            {
+                Grow();
+                at = Probe(key, hash);
+            }
+            e = _used++;
         }
-        var hash = Spread(key);
-        ref var bucket = ref _buckets[BucketOf(hash)];
-        ref var link = ref _links[at];
-        link.Hash = hash;
-        link.Next = bucket - 1;
-        bucket = at + 1;
-        // a free or never used entry is all zeros already (FreeAt clears it): only the key is written
-        ref var entry = ref _entries[at];
+        _slots[-1 - at] = new Slot { Hash = hash, Entry = e + 1 };
+        _hashes[e] = hash;
+        _inUse[e] = true;
+        // a free or never used entry is all zeros already (Release clears it): only the key is written
+        ref var entry = ref _entries[e];
         entry.Key = key;
         return ref entry.Value;
     }
 
     public bool Remove(GroupKeyValue key)
     {
-        if (_buckets.Length == 0) return false;
-        var hash = Spread(key);
-        ref var bucket = ref _buckets[BucketOf(hash)];
-        var last = -1;
-        for (var i = bucket - 1; i >= 0; last = i, i = _links[i].Next)
+        if (_slots.Length == 0) return false;
+        var at = Probe(key, Spread(key));
+        if (at < 0) return false;
+        var e = _slots[at].Entry - 1;
+        // backward-shift deletion: every later slot of the run that may sit earlier moves up, so probes still end at
+        // the first empty slot and no tombstone is left
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        var hole = at;
+        for (var j = (hole + 1) & mask; slots[j].Entry != 0; j = (j + 1) & mask)
         {
-            if (_links[i].Hash != hash || !_entries[i].Key.Equals(key)) continue;
-            if (last < 0) bucket = _links[i].Next + 1;
-            else _links[last].Next = _links[i].Next;
-            FreeAt(i);
-            return true;
+            var home = HomeOf(slots[j].Hash);
+            // the slot may fill the hole when its home is not cyclically within (hole, j]
+            if (((j - home) & mask) >= ((j - hole) & mask))
+            {
+                slots[hole] = slots[j];
+                hole = j;
+            }
         }
-        return false;
+        slots[hole] = default;
+        Release(e);
+        return true;
     }
 
     /// <summary>
-    /// Frees entry <paramref name="i"/> (in use) without unlinking it from its chain, as <see cref="Remove"/> would
-    /// free it: a sweep frees many, then calls <see cref="Relink"/> once, before the next lookup.
+    /// Frees entry <paramref name="i"/> (in use) but leaves its slot, as <see cref="Remove"/> would free it: a sweep
+    /// frees many, then calls <see cref="Relink"/> once, before the next lookup.
     /// </summary>
-    public void FreeAt(int i)
+    public void FreeAt(int i) => Release(i);
+
+    private void Release(int i)
     {
-        _entries[i] = default; // no references kept by a free entry
-        _links[i] = new Link { Next = Free };
+        _entries[i] = default; // no references kept by a free entry, and a new key finds it zeroed
+        _inUse[i] = false;
         if (_freeCount == _free.Length) Array.Resize(ref _free, _entries.Length);
         _free[_freeCount++] = i;
     }
 
     /// <summary>
-    /// Rebuilds every chain from the entries in use: one pass over the links with no key hashed or compared, where
-    /// removing each of many keys would cost a lookup in cold memory apiece. Chain order is not observable.
+    /// Rebuilds the slots from the entries in use: one pass over the dense hashes with no key compared, where
+    /// removing each of many keys would cost a lookup in cold memory apiece. Slot order is not observable.
     /// </summary>
     public void Relink()
     {
-        Array.Clear(_buckets);
-        var links = _links;
-        for (var i = 0; i < _used; i++)
+        Array.Clear(_slots);
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var e = 0; e < _used; e++)
         {
-            ref var l = ref links[i];
-            if (l.Next == Free) continue;
-            ref var bucket = ref _buckets[BucketOf(l.Hash)];
-            l.Next = bucket - 1;
-            bucket = i + 1;
+            if (!_inUse[e]) continue;
+            var hash = _hashes[e];
+            var i = HomeOf(hash);
+            while (slots[i].Entry != 0) i = (i + 1) & mask;
+            slots[i] = new Slot { Hash = hash, Entry = e + 1 };
         }
     }
 
     public void Clear()
     {
-        _buckets = [];
-        _links = [];
+        _slots = [];
+        _hashes = [];
+        _inUse = [];
         _entries = [];
         _free = [];
         _used = _freeCount = 0;
         _shift = 32;
     }
 
-    // Doubles the entries (in order, so enumeration order is kept) and rebuilds the buckets, one per entry.
+    // Doubles the entries (in order, so enumeration order is kept) and rebuilds the slots, two per entry.
     private void Grow()
     {
         var size = Math.Max(4, _entries.Length * 2);
         Array.Resize(ref _entries, size);
-        Array.Resize(ref _links, size);
-        _buckets = new int[size];
-        _shift = 32 - System.Numerics.BitOperations.Log2((uint)size);
+        Array.Resize(ref _hashes, size);
+        Array.Resize(ref _inUse, size);
+        _slots = new Slot[size * 2];
+        _shift = 32 - System.Numerics.BitOperations.Log2((uint)_slots.Length);
         Relink();
     }
 }

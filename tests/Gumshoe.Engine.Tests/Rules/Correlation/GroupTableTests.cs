@@ -72,4 +72,31 @@ public sealed class GroupTableTests
         table.PrefetchEntry(GroupKeyValue.Text("absent"));
         new GroupTable<int>().PrefetchEntry(GroupKeyValue.Ipv4(1));
     }
+    [Fact]
+    public void ASweepFreesManyThenRelinksAndEveryKeyLeftIsFoundAgain()
+    {
+        var rng = new Random(11);
+        var table = new GroupTable<int>();
+        var model = new Dictionary<GroupKeyValue, int>();
+        for (var round = 0; round < 50; round++)
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var key = GroupKeyValue.Ipv4((uint)rng.Next(5_000) << 8); // low bits alike: long probe runs
+                table.GetOrAdd(key, out _) = round;
+                model[key] = round;
+            }
+            // as a rule's sweep does: free the old ones where they lie, then relink once
+            for (var i = 0; i < table.End; i++)
+                if (table.IsUsed(i) && table.ValueAt(i) < round - 2)
+                {
+                    Assert.True(model.Remove(table.KeyAt(i)));
+                    table.FreeAt(i);
+                }
+            table.Relink();
+            Assert.Equal(model.Count, table.Count);
+            foreach (var (k, v) in model) Assert.Equal(v, table.Find(k));
+        }
+        Assert.True(Unsafe.IsNullRef(ref table.Find(GroupKeyValue.Ipv4(1))));
+    }
 }
