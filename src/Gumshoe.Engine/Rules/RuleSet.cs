@@ -355,7 +355,7 @@ public sealed class RuleSet
         var visits = index.For(e);
         if (visits.Length > 1)
         {
-            // every visited rule's bucket, then its entry, is fetched before any rule runs: the misses overlap
+            // every visited rule's table slot, then its entry, is fetched before any rule runs: the misses overlap
             foreach (var (r, feed) in visits) if (feed) r.Rule.Prefetch(e, 0);
             foreach (var (r, feed) in visits) if (feed) r.Rule.Prefetch(e, 1);
         }

@@ -10,7 +10,7 @@ namespace Gumshoe.Engine.Rules.Correlation;
 /// slots, probed linearly, at least twice as many slots as entries: a key's probe mostly reads one cache line, and a key
 /// that has no group (most events of a rule over many keys) is known to be new without touching any entry, which hold a
 /// whole window's state each and cannot all stay in the cache. The slot of a key, then the entry it names or the one a
-/// new key would take, can be fetched ahead (<see cref="PrefetchBucket"/>, <see cref="PrefetchEntry"/>), so a rule set
+/// new key would take, can be fetched ahead (<see cref="PrefetchSlot"/>, <see cref="PrefetchEntry"/>), so a rule set
 /// can start the cache misses of every rule an event visits before any of them needs its state.
 /// </summary>
 internal sealed class GroupTable<TValue> where TValue : struct
@@ -69,7 +69,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     }
 
     /// <summary>Starts loading the home slot of a key into the cache (no effect without SSE).</summary>
-    public unsafe void PrefetchBucket(GroupKeyValue key)
+    public unsafe void PrefetchSlot(GroupKeyValue key)
     {
         if (_slots.Length == 0 || !Sse.IsSupported) return;
         fixed (Slot* s = &_slots[HomeOf(Spread(key))]) Sse.Prefetch0(s);

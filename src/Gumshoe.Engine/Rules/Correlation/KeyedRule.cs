@@ -88,7 +88,7 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
     protected virtual string DescribeState(in TState state) => "";
 
     /// <summary>
-    /// Starts loading the table bucket (<paramref name="stage"/> 0) or then the entry (1) of the event's group, so that
+    /// Starts loading the table slot (<paramref name="stage"/> 0) or then the entry (1) of the event's group, so that
     /// the cache misses of all the rules an event visits overlap instead of queueing one after another.
     /// </summary>
     /// <remarks>
@@ -102,7 +102,7 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         if (stage == 0) (_matchedFor, _matchResult) = (e, m = Match(e));
         else m = ReferenceEquals(e, _matchedFor) ? _matchResult : Match(e);
         if (m < 0 || !Group.TryGetValue(e, out var key)) return;
-        if (stage == 0) _states.PrefetchBucket(key);
+        if (stage == 0) _states.PrefetchSlot(key);
         else _states.PrefetchEntry(key);
     }
 

@@ -67,7 +67,7 @@ public sealed class GroupTableTests
         Assert.Equal(5, table.End);
         Assert.Equal(["0.0.0.1", "0.0.0.7", "0.0.0.3", "0.0.0.6", "0.0.0.5"], Enumerable.Range(0, table.End).Select(i => table.KeyAt(i).ToString()));
         // prefetching is a hint: any key, present or not, on an empty table or not
-        table.PrefetchBucket(GroupKeyValue.Ipv4(6));
+        table.PrefetchSlot(GroupKeyValue.Ipv4(6));
         table.PrefetchEntry(GroupKeyValue.Ipv4(6));
         table.PrefetchEntry(GroupKeyValue.Text("absent"));
         new GroupTable<int>().PrefetchEntry(GroupKeyValue.Ipv4(1));
