@@ -30,7 +30,9 @@ public sealed class Counter
     public CounterCell Cell()
     {
         var cell = new CounterCell();
-        lock (this) Volatile.Write(ref _cells, [.. _cells, cell]);
+        CounterCell[] cells;
+        do cells = _cells;
+        while (Interlocked.CompareExchange(ref _cells, [.. cells, cell], cells) != cells);
         return cell;
     }
 }

@@ -136,7 +136,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
         _slots[-1 - at] = new Slot { Hash = hash, Entry = e + 1 };
         _hashes[e] = hash;
         _inUse[e] = true;
-        // a free or never used entry is all zeros already (Release clears it): only the key is written
+        // a free or never used entry is all zeros already (FreeAt clears it): only the key is written
         ref var entry = ref _entries[e];
         entry.Key = key;
         return ref entry.Value;
@@ -164,7 +164,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
             }
         }
         slots[hole] = default;
-        Release(e);
+        FreeAt(e);
         return true;
     }
 
@@ -172,9 +172,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     /// Frees entry <paramref name="i"/> (in use) but leaves its slot, as <see cref="Remove"/> would free it: a sweep
     /// frees many, then calls <see cref="Relink"/> once, before the next lookup.
     /// </summary>
-    public void FreeAt(int i) => Release(i);
-
-    private void Release(int i)
+    public void FreeAt(int i)
     {
         _entries[i] = default; // no references kept by a free entry, and a new key finds it zeroed
         _inUse[i] = false;
