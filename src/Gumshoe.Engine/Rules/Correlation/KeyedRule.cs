@@ -65,6 +65,12 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
     /// <summary>How long a group's state matters after it was last touched; older groups are dropped by a sweep.</summary>
     protected abstract TimeSpan Horizon { get; }
 
+    /// <summary>How long this group's state matters after it was last touched, given the state: at most <see cref="Horizon"/>.</summary>
+    protected virtual TimeSpan HorizonOf(in TState state) => Horizon;
+
+    /// <summary>The shortest <see cref="HorizonOf"/> may return (a sweep reads no state of a group touched since).</summary>
+    protected virtual TimeSpan ShortestHorizon => Horizon;
+
     /// <summary>The watermark: event clock minus allowed lateness (ticks); events older than it are late.</summary>
     protected long Watermark => _clock == 0 ? 0 : _clock - Options.AllowedLateness.Ticks;
 
@@ -231,14 +237,17 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
     {
         _sinceSweep = 0;
         var now = Math.Max(_newest, _clock);
-        var horizon = now - Horizon.Ticks - Options.AllowedLateness.Ticks - (Options.Suppress?.Ticks ?? 0);
+        var bound = now - Options.AllowedLateness.Ticks - (Options.Suppress?.Ticks ?? 0);
+        var (shortest, longest) = (bound - ShortestHorizon.Ticks, bound - Horizon.Ticks);
         var expired = 0;
         for (var i = 0; i < _states.End; i++)
         {
             if (!_states.IsUsed(i)) continue;
             ref var s = ref _states.ValueAt(i);
+            var touched = s.Head.Touched;
+            if (touched > shortest || (touched > longest && touched > bound - HorizonOf(s.State).Ticks)) continue;
             // a group holding suppressed events owes their count to its next alert: only the MaxKeys cap drops it
-            if (s.Head.Touched <= horizon && s.Head.Suppressed == 0 && !Pinned(s.State) && _states.KeyAt(i) != keep)
+            if (s.Head.Suppressed == 0 && !Pinned(s.State) && _states.KeyAt(i) != keep)
             {
                 _states.FreeAt(i);
                 expired++;

@@ -44,6 +44,23 @@ public sealed class SequenceRuleTests
     }
 
     [Fact]
+    public void AGroupStillCountingItsFirstStepIsDroppedOnceThatStepsWindowHasPassed()
+    {
+        var rules = Compile(Rules);
+        // .4 holds two of five failures (step 1 open); .5 has done step 1 and awaits the success
+        var done = Enumerable.Range(0, 5).Select(i => Ev(i * 10, "event.outcome=failure", "source.ip=1.2.3.5"));
+        Assert.Empty(Feed(rules, [F(0), F(10), .. done]));
+        Assert.Equal(2, rules.Rules[0].ActiveKeys);
+        // at 200 s the first step's window (2 min) and the allowed lateness (1 min) have passed .4's failures: they
+        // can complete nothing, so .4 is dropped; .5 keeps its done step for the whole 10 minutes
+        Assert.Empty(Feed(rules, [Ev(200, "event.outcome=failure", "source.ip=9.9.9.9")]));
+        rules.Snapshot();
+        Assert.Equal(2, rules.Rules[0].ActiveKeys); // .5 and 9.9.9.9
+        var alerts = Feed(rules, [F(201), F(202), F(203), Ev(300, "event.outcome=success", "source.ip=1.2.3.5"), S(300)]);
+        Assert.Equal(["success-after-failures source.ip=1.2.3.5 n=6 0..300"], alerts.Select(Line));
+    }
+
+    [Fact]
     public void ASuccessBeforeTheFifthFailureDoesNotFire()
     {
         Assert.Empty(Feed(Compile(Rules), [F(0), F(10), F(20), F(30), S(35), F(40)]));
