@@ -56,7 +56,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
         if (s.Newest - t >= T) return; // too old to share the window
         s.Values.RemoveAtOrBefore(s.Newest - T);
         var value = e.Get(distinct.Field).AsString();
-        if (!s.Values.TryGetTicks(value, out var prev) || prev <= t) s.Values.Set(value, RefOf(e), distinct.Count);
+        s.Values.Update(value, RefOf(e), distinct.Count);
         if (s.Values.Count < distinct.Count) return;
         var events = s.Values.Items.Select(v => v.Ref).OrderBy(r => r.Timestamp).ThenBy(r => r.Offset).ToArray();
         Fire(key, ref entry.Head, events.Length, events, e, sink);

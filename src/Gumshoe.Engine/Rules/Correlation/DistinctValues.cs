@@ -20,6 +20,7 @@ public struct DistinctValues
         public long Offset;
         public string? Path;
         public int NextFree;
+        public int Hash;        // the value's hash: a search compares held values' text only when it matches
     }
 
     /// <summary>Values held inside the struct before an array is needed.</summary>
@@ -60,19 +61,21 @@ public struct DistinctValues
         }
     }
 
-    private readonly int Find(string value)
+    // Each held value is a string of its own somewhere on the heap: comparing its text first would load it (a cache
+    // miss per value held), where the hash beside it in the slot is already at hand.
+    private readonly int Find(string value, int hash)
     {
         if (_index is not null) return _index.TryGetValue(value, out var at) ? at : -1;
         var slots = Held;
         for (var i = 0; i < _used; i++)
-            if (string.Equals(slots[i].Value, value, StringComparison.Ordinal)) return i;
+            if (slots[i].Hash == hash && string.Equals(slots[i].Value, value, StringComparison.Ordinal)) return i;
         return -1;
     }
 
     /// <summary>The latest event time of a value, or false when it is not held.</summary>
     public readonly bool TryGetTicks(string value, out long ticks)
     {
-        var at = Find(value);
+        var at = Find(value, value.GetHashCode());
         ticks = at >= 0 ? Held[at].Ticks : 0;
         return at >= 0;
     }
@@ -80,7 +83,22 @@ public struct DistinctValues
     /// <summary>Sets a value's latest event (adding the value when new).</summary>
     public void Set(string value, EventRef r, int capacity)
     {
-        var at = Find(value);
+        var hash = value.GetHashCode();
+        Put(value, hash, Find(value, hash), r, capacity);
+    }
+
+    /// <summary>Sets a value's latest event unless the value is held with a later one (one search, where a look-up and then a set are two).</summary>
+    public void Update(string value, EventRef r, int capacity)
+    {
+        var hash = value.GetHashCode();
+        var at = Find(value, hash);
+        if (at >= 0 && Held[at].Ticks > r.Timestamp.UtcTicks) return;
+        Put(value, hash, at, r, capacity);
+    }
+
+    // Writes a value's slot: its own (at), or a new one when at is -1.
+    private void Put(string value, int hash, int at, EventRef r, int capacity)
+    {
         if (at < 0)
         {
             if (_free > 0)
@@ -103,7 +121,7 @@ public struct DistinctValues
             if (_index is null && _used > Linear) _index = Build();
             _index?.Add(value, at);
         }
-        Slots[at] = new Slot { Value = value, Ticks = r.Timestamp.UtcTicks, Offset = r.Offset, Path = r.Path };
+        Slots[at] = new Slot { Value = value, Hash = hash, Ticks = r.Timestamp.UtcTicks, Offset = r.Offset, Path = r.Path };
     }
 
     /// <summary>Removes the values whose latest event is at or before <paramref name="ticks"/>.</summary>

@@ -76,6 +76,13 @@ public sealed class InlineStateTests
                         values.Clear();
                         model.Clear();
                         break;
+                    case 2 or 3:
+                        // a value seen again, sometimes out of order: only a time at or after the held one replaces it
+                        var u = "u" + rng.Next(alphabet);
+                        var at = At(t - rng.Next(0, 10), i);
+                        values.Update(u, at, 100);
+                        if (!model.TryGetValue(u, out var held) || held.Timestamp <= at.Timestamp) model[u] = at;
+                        break;
                     default:
                         var v = "u" + rng.Next(alphabet);
                         values.Set(v, At(t, i), 100);
