@@ -71,13 +71,14 @@ public sealed class RuleIndex
         if (!e.TryGet(Field, out var v) || v.IsNull) return _otherwise;
         if (v.Kind != FieldKind.String) return _all;
         var text = v.AsString();
-        // parsers set event.action from their own constants: the same few string instances, event after event, so a
-        // hit by reference skips hashing the text without regard to case. A slot is picked by length and last char
-        // (no hashing); a JSON event's own string, a new instance each time, is compared by its characters — still
-        // much cheaper than hashing it without regard to case (an ordinal match is a match without regard to case).
+        // parsers set event.action from their own constants: the same few string instances, event after event, which
+        // an ordinal comparison recognises by reference before reading any character; a JSON event's own string, a new
+        // instance each time, is compared by its characters. Either is much cheaper than hashing the text without
+        // regard to case (an ordinal match is a match without regard to case). A slot is picked by length and last
+        // char (no hashing).
         if (text.Length == 0) return _byValue.TryGetValue(text, out var none) ? none : _otherwise;
         ref var recent = ref _recent[(text.Length ^ text[^1]) & (RecentSize - 1)];
-        if (ReferenceEquals(recent.Text, text) || string.Equals(recent.Text, text, StringComparison.Ordinal)) return recent.Visits;
+        if (string.Equals(recent.Text, text, StringComparison.Ordinal)) return recent.Visits;
         var visits = _byValue.TryGetValue(text, out var found) ? found : _otherwise;
         recent = new Recent(text, visits);
         return visits;
