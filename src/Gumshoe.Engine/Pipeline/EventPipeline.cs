@@ -164,6 +164,28 @@ public sealed class EventPipeline : IAlertSink
         if (EventsOut is { } events) Write(events, e);
     }
 
+    /// <summary>
+    /// Feeds parsed events, in order, to the rules and outputs with the same effect as <see cref="Handle"/> on each in
+    /// turn; the rules take them together (<see cref="RuleSet.OnEvents"/>). With analysers, whose findings go through
+    /// the rules right after their event, one at a time. The events must not change until this returns.
+    /// </summary>
+    public void HandleBatch(ReadOnlySpan<Event> events)
+    {
+        if (Analyzers.Count > 0)
+        {
+            foreach (var e in events) Handle(e);
+            return;
+        }
+        foreach (var e in events)
+        {
+            foreach (var enricher in Enrichers) enricher.Enrich(e);
+            EventEnriched?.Invoke(e);
+        }
+        _rules.OnEvents(events, this);
+        if (EventsOut is { } written)
+            foreach (var e in events) Write(written, e);
+    }
+
     // apart from Handle: the lambda's captured event would cost Handle an object on every call
     private void Write(JsonLinesFile events, Event e)
     {

@@ -91,11 +91,19 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
     private DateTimeOffset _skippedAt;
     private long _skippedRun;
 
+    // parsed events wait here to go through the pipeline together (EventPipeline.HandleBatch: the rules take a batch
+    // rule by rule, fetching the groups of events ahead), up to a thousand, in the order they came
+    private const int BatchSize = 1024;
+    private readonly Event[] _batch = new Event[BatchSize];
+    private int _batched;
+
     public void Run(IReadOnlyList<string> files, CancellationToken cancellationToken = default)
     {
         var prefilter = BuildPrefilter();
         var direct = BuildDirectReaders();
         _skippedRun = 0; // a run cut short by a cancellation ends with it
+        Array.Clear(_batch);
+        _batched = 0;
         pipeline.Rules.StampArrivals = false; // a replay's clock is event time only
         var blockBytes = files.Count <= 1 ? BlockBytes : Math.Clamp(MergeBytes / files.Count, 16 << 10, BlockBytes);
         var blocks = new ParallelLineReader<ParsedBlock>(Math.Max(0, Workers), () => new ParsedBlock(blockBytes))
@@ -127,6 +135,7 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
                     if (streams[i].MoveNext()) heads.Enqueue(i, (streams[i].Current.Timestamp, i));
                 }
             }
+            HandleBatch();
             HandleSkipped();
         }
         finally
@@ -141,10 +150,12 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         if (item.Event is { } e)
         {
             HandleSkipped();
-            pipeline.Handle(e);
+            _batch[_batched++] = e;
+            if (_batched == BatchSize) HandleBatch();
         }
         else
         {
+            HandleBatch();
             if (_skippedRun > 0 && item.Timestamp != _skippedAt) HandleSkipped();
             _skippedAt = item.Timestamp;
             _skippedRun += item.Skipped;
@@ -154,9 +165,18 @@ public sealed class ReplayRunner(EventPipeline pipeline, string inputName, IPars
         Events += item.Event is null ? item.Skipped : 1;
         if ((before >> 16) != (Events >> 16))
         {
+            HandleBatch(); // what was counted is handled before a cancellation ends the run
             cancellationToken.ThrowIfCancellationRequested();
             Progress?.Invoke(bytes);
         }
+    }
+
+    private void HandleBatch()
+    {
+        if (_batched == 0) return;
+        pipeline.HandleBatch(_batch.AsSpan(0, _batched));
+        Array.Clear(_batch, 0, _batched);
+        _batched = 0;
     }
 
     private void HandleSkipped()

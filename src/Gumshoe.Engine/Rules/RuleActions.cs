@@ -77,6 +77,9 @@ public sealed class RuleActions
     /// <summary>Whether the list has side-effect actions (exec, webhook, decisions …), which are handed whole events.</summary>
     public bool HasSideEffects => _entries.OfType<SideEffect>().Any();
 
+    /// <summary>Whether an alert feeds events back into the rules (<c>emit</c> or <c>call</c>).</summary>
+    public bool FeedsBack => _entries.Any(e => e is EmitEntry or CallEntry);
+
     /// <summary>The event fields the title, the description and emitted events name (and the alert's own values).</summary>
     public IEnumerable<string> Fields =>
         _entries.OfType<EmitEntry>().SelectMany(e => e.Fields.Select(f => f.Value)).Append(_title).Append(_description).SelectMany(t => t?.Fields ?? []);

@@ -34,11 +34,15 @@ public sealed class RuleSet
     // the rules' field tests, each run once per event however many rules ask (single-threaded, as the group keys)
     private readonly ConditionMemo _memo;
     private readonly ConditionOptions _conditions; // what the rules' conditions are compiled with: the memo
+    private readonly ValuePool _values = new(); // the long-lived instances of the values rules keep, shared
     private long _clock;
     private RuleIndex? _main; // the main list's index, looked up once
     private string? _lastInput;
     private InputClock? _lastClock;
     private Counter? _tooDeep, _notRun;
+    private CompiledRule[]? _batched; // the main list, when batches may take it (see OnEvents)
+    private long[] _clocks = [];      // per event of a batch: the event clock after it
+    private readonly BatchAlerts _batchAlerts = new();
 
     private sealed class InputClock
     {
@@ -55,6 +59,8 @@ public sealed class RuleSet
         public RuleActions Actions { get; } = actions;
         public string Definition { get; } = definition;
         internal Outlet Outlet { get; set; } = null!;
+        /// <summary>The rule as batches take it; null for a rule that only takes one event at a time.</summary>
+        internal IBatchedRule? Batched { get; } = rule as IBatchedRule;
         /// <summary>Every condition the rule tests events with (when, expect, steps, until); null when not known.</summary>
         internal IReadOnlyList<ConfigNode>? Conditions { get; init; }
         /// <summary>The event fields the rule reads (conditions, group_by, field, the placeholders of its then:); null when not known.</summary>
@@ -115,6 +121,8 @@ public sealed class RuleSet
             if (!set._lists.ContainsKey(list)) throw at.Error($"call: no rule list '{list}' (lists: {string.Join(", ", set._lists.Keys.Order(StringComparer.Ordinal))})");
         foreach (var r in set._rules) r.Outlet = new Outlet(set, r);
         set._main = set._indexes.GetValueOrDefault(MainList);
+        // a rule whose alerts feed events back (emit, call) changes what the next event meets: one at a time then
+        if (set._main is not null && set._rules.All(r => r.Batched is not null && !r.Actions.FeedsBack)) set._batched = set._lists[MainList];
         return set;
     }
 
@@ -151,7 +159,7 @@ public sealed class RuleSet
                 Field = node.Required("field").AsString(),
                 Count = node.Required("count").AsInt(2, 100_000),
                 Within = Within(),
-            }, options, metrics),
+            }, options, metrics, set._values),
             "sequence" => CompileSequence(name, node, group, options, metrics, Within(), set._conditions),
             "absence" => new AbsenceRule(name, When(), ConditionCompiler.Compile(node.Required("expect"), set._conditions), Within(), group, options, metrics),
             _ => new SingleRule(name, When(), group, options, metrics),
@@ -250,6 +258,71 @@ public sealed class RuleSet
         if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
         if (_main is { } main) Run(main, e, sink, 0);
         Drain(sink);
+    }
+
+    /// <summary>
+    /// Feeds events to the main list with the same effect as <see cref="OnEvent"/> on each in turn — the same state,
+    /// the same alerts in the same order — but rule by rule: the rule set goes through the events once, keeping the
+    /// event clock after each and letting each rule the index finds note what it matches; then each rule applies its
+    /// matches in order. A rule working through its own matches can fetch the groups of those ahead while it works
+    /// on one, which one event's few rules cannot: over many keys, most of a rule's time is waiting for its groups.
+    /// The alerts are raised as one at a time would raise them: by event, then by the rule's place in the list.
+    /// The events must not change until this returns. When a rule's alerts feed events back (<c>emit</c>,
+    /// <c>call</c>), the events are fed one at a time.
+    /// </summary>
+    public void OnEvents(ReadOnlySpan<Event> events, IAlertSink sink)
+    {
+        if (_batched is not { } rules || events.Length < 2)
+        {
+            foreach (var e in events) OnEvent(e, sink);
+            return;
+        }
+        var index = _main!;
+        if (_clocks.Length < events.Length) _clocks = new long[Math.Max(events.Length, 2 * _clocks.Length)];
+        var clocks = _clocks.AsSpan(0, events.Length);
+        var alerts = _batchAlerts;
+        try
+        {
+            for (var j = 0; j < events.Length; j++)
+            {
+                var e = events[j];
+                if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
+                clocks[j] = _clock;
+                Collect(index, e, j);
+            }
+            for (var i = 0; i < rules.Length; i++)
+            {
+                alerts.Rule = i;
+                rules[i].Batched!.Drain(events, clocks, alerts);
+            }
+            if (alerts.Count == 0) return;
+            foreach (var (_, _, rule, alert, trigger) in alerts.InOrder()) rules[rule].Outlet.With(sink, 0).Emit(alert, trigger);
+        }
+        catch
+        {
+            foreach (var r in rules) r.Batched!.Discard();
+            throw;
+        }
+        finally
+        {
+            alerts.Clear();
+        }
+    }
+
+    // The first pass of a batch over one event: the rules that can match it note whether they do.
+    private void Collect(RuleIndex index, Event e, int at)
+    {
+        if (!_memo.Active)
+        {
+            foreach (var (r, feed) in index.For(e)) if (feed) r.Batched!.Collect(e, at);
+            return;
+        }
+        _memo.Begin(e);
+        try
+        {
+            foreach (var (r, feed) in index.For(e)) if (feed) r.Batched!.Collect(e, at);
+        }
+        finally { _memo.End(); }
     }
 
     /// <summary>

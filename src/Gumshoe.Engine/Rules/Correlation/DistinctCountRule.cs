@@ -24,9 +24,12 @@ public sealed record DistinctCountOptions
 /// stays quiet while matching events keep arriving less than T apart — one alert per burst. State per group is at
 /// most N − 1 values.
 /// </summary>
-public sealed class DistinctCountRule(string name, Func<Event, bool> when, GroupKey group, DistinctCountOptions distinct, RuleOptions options, MetricsRegistry metrics)
+public sealed class DistinctCountRule(string name, Func<Event, bool> when, GroupKey group, DistinctCountOptions distinct, RuleOptions options, MetricsRegistry metrics,
+    ValuePool? values = null)
     : KeyedRule<DistinctCountRule.State>(name, group, options, metrics)
 {
+    private readonly ValuePool _values = values ?? new ValuePool(); // the long-lived instances of the values kept
+
     /// <summary>One group's state.</summary>
     public struct State
     {
@@ -56,7 +59,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
         if (s.Newest - t >= T) return; // too old to share the window
         s.Values.RemoveAtOrBefore(s.Newest - T);
         var value = e.Get(distinct.Field).AsString();
-        s.Values.Update(value, RefOf(e), distinct.Count);
+        s.Values.Update(value, RefOf(e), distinct.Count, _values);
         if (s.Values.Count < distinct.Count) return;
         var events = s.Values.Items.Select(v => v.Ref).OrderBy(r => r.Timestamp).ThenBy(r => r.Offset).ToArray();
         Fire(key, ref entry.Head, events.Length, events, e, sink);

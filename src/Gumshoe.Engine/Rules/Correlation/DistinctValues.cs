@@ -87,12 +87,16 @@ public struct DistinctValues
         Put(value, hash, Find(value, hash), r, capacity);
     }
 
-    /// <summary>Sets a value's latest event unless the value is held with a later one (one search, where a look-up and then a set are two).</summary>
-    public void Update(string value, EventRef r, int capacity)
+    /// <summary>
+    /// Sets a value's latest event unless the value is held with a later one (one search, where a look-up and then a
+    /// set are two). A value new to the group is kept as <paramref name="pool"/>'s instance of it.
+    /// </summary>
+    public void Update(string value, EventRef r, int capacity, ValuePool? pool = null)
     {
         var hash = value.GetHashCode();
         var at = Find(value, hash);
         if (at >= 0 && Held[at].Ticks > r.Timestamp.UtcTicks) return;
+        if (at < 0 && pool is not null) value = pool.Canonical(value, hash);
         Put(value, hash, at, r, capacity);
     }
 

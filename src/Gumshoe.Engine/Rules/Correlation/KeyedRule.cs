@@ -25,7 +25,7 @@ public struct KeyState
 /// changed in place through a reference: no object per group, key, header and state side by side, and the collector has
 /// nothing per group to mark or promote. A reference into the table stays valid until the next group is added.
 /// </remarks>
-public abstract class KeyedRule<TState> : IRule where TState : struct
+public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : struct
 {
     /// <summary>One group's entry: the header every type keeps and the type's own state.</summary>
     protected struct Entry
@@ -121,6 +121,92 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         if (ReferenceEquals(e, _matchedFor)) (m, _matchedFor) = (_matchResult, null);
         else m = Match(e);
         if (m < 0) return;
+        var hasKey = Group.TryGetValue(e, out var key);
+        OnMatched(e, m, hasKey, key, sink);
+    }
+
+    // A match of a batch, waiting for the rule's turn (see Collect).
+    private struct Pending
+    {
+        public int At;          // the event's index in the batch
+        public int Match;
+        public bool HasKey;
+        public GroupKeyValue Key;
+    }
+
+    private Pending[] _pending = [];
+    private int _pendingCount;
+
+    // How many matches ahead a batch fetches the slot of a group, and half as many its entry: far enough for the
+    // misses of several groups to be under way at once (measured: 4–32 differ within this machine's noise).
+    private const int FetchAhead = 8;
+
+    void IBatchedRule.Collect(Event e, int at)
+    {
+        var m = Match(e);
+        if (m < 0) return;
+        if (_pendingCount == _pending.Length) Array.Resize(ref _pending, Math.Max(64, _pending.Length * 2));
+        ref var p = ref _pending[_pendingCount++];
+        p.At = at;
+        p.Match = m;
+        p.HasKey = Group.TryGetValue(e, out p.Key);
+    }
+
+    void IBatchedRule.Drain(ReadOnlySpan<Event> events, ReadOnlySpan<long> clocks, BatchAlerts alerts)
+    {
+        var pending = _pending.AsSpan(0, _pendingCount);
+        _pendingCount = 0;
+        try
+        {
+            if (!ClockDriven)
+            {
+                // told of the clock just before each of its events, as when visited one event at a time
+                for (var k = 0; k < pending.Length; k++)
+                {
+                    FetchAheadOf(pending, k);
+                    ref var p = ref pending[k];
+                    alerts.At = p.At;
+                    AdvanceTo(clocks[p.At], alerts);
+                    OnMatched(events[p.At], p.Match, p.HasKey, p.Key, alerts);
+                }
+                return;
+            }
+            // told of the clock at every event, its own or not: the passing of time may fire it
+            var next = 0;
+            for (var j = 0; j < events.Length; j++)
+            {
+                alerts.At = j;
+                AdvanceTo(clocks[j], alerts);
+                for (; next < pending.Length && pending[next].At == j; next++)
+                {
+                    FetchAheadOf(pending, next);
+                    ref var p = ref pending[next];
+                    OnMatched(events[j], p.Match, p.HasKey, p.Key, alerts);
+                }
+            }
+        }
+        finally
+        {
+            pending.Clear(); // no key text kept alive
+        }
+    }
+
+    void IBatchedRule.Discard()
+    {
+        _pending.AsSpan(0, _pendingCount).Clear();
+        _pendingCount = 0;
+    }
+
+    private void FetchAheadOf(Span<Pending> pending, int k)
+    {
+        if (Stateless) return;
+        if (k + FetchAhead < pending.Length && pending[k + FetchAhead].HasKey) _states.PrefetchSlot(pending[k + FetchAhead].Key);
+        if (k + FetchAhead / 2 < pending.Length && pending[k + FetchAhead / 2].HasKey) _states.PrefetchEntry(pending[k + FetchAhead / 2].Key);
+    }
+
+    // What a matching event does, after the match: late events, the group, its state.
+    private void OnMatched(Event e, int m, bool hasKey, GroupKeyValue key, IAlertSink sink)
+    {
         var t = e.Timestamp.UtcTicks;
         // derived events (input "rule:NAME") carry the time of the evidence they summarise, which may be behind the clock
         if (t < Watermark && !e.Input.StartsWith("rule:", StringComparison.Ordinal))
@@ -128,7 +214,7 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
             _late.Add();
             if (Options.DropLate ?? TimeDriven) return;
         }
-        if (!Group.TryGetValue(e, out var key)) return;
+        if (!hasKey) return;
         _matched.Add();
         if (t > _newest) _newest = t;
         if (Stateless)
@@ -167,11 +253,12 @@ public abstract class KeyedRule<TState> : IRule where TState : struct
         OnMatch(e, m, key, ref entry, sink);
     }
 
-    public void AdvanceClock(DateTimeOffset clock, IAlertSink sink)
+    public void AdvanceClock(DateTimeOffset clock, IAlertSink sink) => AdvanceTo(clock.UtcTicks, sink);
+
+    private void AdvanceTo(long clock, IAlertSink sink)
     {
-        var c = clock.UtcTicks;
-        if (c <= _clock) return;
-        _clock = c;
+        if (clock <= _clock) return;
+        _clock = clock;
         OnClock(Watermark, sink);
     }
 
