@@ -15,17 +15,40 @@ public readonly struct GroupKeyValue : IEquatable<GroupKeyValue>
     private readonly long _a, _b;   // the address bits (IPv6: high, low), or the text's hash
     private readonly object? _ref;  // a string for a text key; the Shape of an address or network key
 
-    // What a numeric key is: address family and prefix; one instance per shape, so shapes compare by reference.
-    private sealed class Shape(bool v6, int prefix, bool network)
+    // What a numeric key is: address family and prefix; one instance per shape, so shapes compare by reference, and a
+    // number per shape (0 stands for text) for the packed form.
+    private sealed class Shape(bool v6, int prefix, bool network, int id)
     {
         public readonly bool V6 = v6;
         public readonly int Prefix = prefix;
         public readonly bool Network = network;
+        public readonly int Id = id;
     }
 
-    private static readonly Shape V4Address = new(false, 32, false);
-    private static readonly Shape[] V4Networks = [.. Enumerable.Range(0, 33).Select(p => new Shape(false, p, true))];
-    private static readonly Shape[] V6Networks = [.. Enumerable.Range(0, 129).Select(p => new Shape(true, p, true))];
+    private static readonly Shape V4Address = new(false, 32, false, 1);
+    private static readonly Shape[] V4Networks = [.. Enumerable.Range(0, 33).Select(p => new Shape(false, p, true, 2 + p))];
+    private static readonly Shape[] V6Networks = [.. Enumerable.Range(0, 129).Select(p => new Shape(true, p, true, 35 + p))];
+    private static readonly Shape?[] ById = [null, V4Address, .. V4Networks, .. V6Networks];
+
+    /// <summary>
+    /// A key without references, for a table's entries (<see cref="Correlation.GroupTable{TValue}"/>): its numbers and
+    /// its shape's number, 0 for a text key, whose text the table keeps beside. An entry holding no reference costs
+    /// the collector nothing to scan and marks no card when written.
+    /// </summary>
+    internal readonly record struct Packed(long A, long B, int Shape);
+
+    /// <summary>The key's packed form (its text, if any, is <see cref="TextOrNull"/>).</summary>
+    internal Packed Pack() => new(_a, _b, _ref is Shape s ? s.Id : 0);
+
+    /// <summary>A text key's text; null for an address or network key.</summary>
+    internal string? TextOrNull => _ref as string;
+
+    /// <summary>The key a packed form and (for a text key) its text stand for.</summary>
+    internal static GroupKeyValue Unpack(in Packed p, string? text) => new(p.A, p.B, p.Shape == 0 ? text! : ById[p.Shape]!);
+
+    /// <summary>Whether this key is the one a packed form and (for a text key) its text stand for: <see cref="Equals(GroupKeyValue)"/> on the unpacked key.</summary>
+    internal bool Matches(in Packed p, string? text) =>
+        _a == p.A && _b == p.B && (_ref is Shape s ? s.Id == p.Shape : p.Shape == 0 && string.Equals((string?)_ref, text, StringComparison.Ordinal));
 
     private GroupKeyValue(long a, long b, object reference)
     {

@@ -25,6 +25,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
         _when = when;
         _expect = expect;
         _within = within;
+        ClockDue = long.MaxValue; // nothing waits yet
     }
 
     /// <summary>One group's state.</summary>
@@ -63,6 +64,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
             s.A = RefOf(e);
             s.Deadline = t + _within.Ticks;
             _deadlines.Enqueue(key, s.Deadline);
+            if (s.Deadline < ClockDue) ClockDue = s.Deadline;
         }
     }
 
@@ -77,6 +79,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
             var a = entry.State.A;
             Fire(key, ref entry.Head, 1, [a], trigger: null, sink);
         }
+        ClockDue = _deadlines.TryPeek(out _, out var next) ? next : long.MaxValue;
     }
 
     protected override JsonNode SaveState(in State s) => new JsonObject
@@ -91,6 +94,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
     {
         _deadlines.Clear();
         foreach (var (key, s) in Keys()) if (s.Waiting) _deadlines.Enqueue(key, s.Deadline);
+        ClockDue = _deadlines.TryPeek(out _, out var next) ? next : long.MaxValue;
     }
 
     protected override string DescribeMatch(int match) => match < 0

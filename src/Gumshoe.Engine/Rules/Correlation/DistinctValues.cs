@@ -18,7 +18,7 @@ public struct DistinctValues
         public string? Value;   // null: free
         public long Ticks;
         public long Offset;
-        public string? Path;
+        public int Path;        // EventPaths' number
         public int NextFree;
         public int Hash;        // the value's hash: a search compares held values' text only when it matches
     }
@@ -56,7 +56,7 @@ public struct DistinctValues
             var items = new List<(string, EventRef)>(_count);
             var slots = Held;
             for (var i = 0; i < _used; i++)
-                if (slots[i].Value is { } v) items.Add((v, new EventRef(new DateTimeOffset(slots[i].Ticks, TimeSpan.Zero), slots[i].Path, slots[i].Offset)));
+                if (slots[i].Value is { } v) items.Add((v, new EventRef(new DateTimeOffset(slots[i].Ticks, TimeSpan.Zero), EventPaths.PathOf(slots[i].Path), slots[i].Offset)));
             return items;
         }
     }
@@ -125,7 +125,7 @@ public struct DistinctValues
             if (_index is null && _used > Linear) _index = Build();
             _index?.Add(value, at);
         }
-        Slots[at] = new Slot { Value = value, Hash = hash, Ticks = r.Timestamp.UtcTicks, Offset = r.Offset, Path = r.Path };
+        Slots[at] = new Slot { Value = value, Hash = hash, Ticks = r.Timestamp.UtcTicks, Offset = r.Offset, Path = EventPaths.IdOf(r.Path) };
     }
 
     /// <summary>Removes the values whose latest event is at or before <paramref name="ticks"/>.</summary>

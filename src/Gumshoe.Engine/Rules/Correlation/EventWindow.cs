@@ -6,7 +6,7 @@ namespace Gumshoe.Engine.Rules.Correlation;
 /// <summary>
 /// The newest events of one group, sorted by event time, holding at most N − 1 between checks: enough to tell
 /// whether N events fit in a half-open window of T. A late event is inserted in order. Entries are kept compact
-/// (ticks, offset, path: 24 bytes). Up to <see cref="InlineCapacity"/> of them live inside the struct itself — in
+/// (ticks, offset, the path's number: 24 bytes, no reference, so moving them is a plain copy). Up to <see cref="InlineCapacity"/> of them live inside the struct itself — in
 /// the rule's table entry, so a window of a few events costs no allocation and no extra memory access; a window that
 /// must hold more moves to an array, grown as events arrive.
 /// </summary>
@@ -19,7 +19,7 @@ public struct EventWindow
     {
         public long Ticks;
         public long Offset;
-        public string? Path;
+        public int Path;      // EventPaths' number
     }
 
     [InlineArray(InlineCapacity)]
@@ -46,7 +46,7 @@ public struct EventWindow
         }
     }
 
-    private static EventRef Ref(in Slot s) => new(new DateTimeOffset(s.Ticks, TimeSpan.Zero), s.Path, s.Offset);
+    private static EventRef Ref(in Slot s) => new(new DateTimeOffset(s.Ticks, TimeSpan.Zero), EventPaths.PathOf(s.Path), s.Offset);
 
     [UnscopedRef]
     private Span<Slot> Slots => _spilled ?? (Span<Slot>)_inline;
@@ -60,7 +60,7 @@ public struct EventWindow
             if (_count < InlineCapacity) return _inline;
             _spilled = new Slot[Math.Max(_count + 1, Math.Min(n, InlineCapacity * 2))];
             ((Span<Slot>)_inline)[.._count].CopyTo(_spilled);
-            ((Span<Slot>)_inline).Clear(); // no path references kept twice
+            ((Span<Slot>)_inline).Clear();
         }
         else if (_count == _spilled.Length) Array.Resize(ref _spilled, Math.Max(_count + 1, Math.Min(n, _spilled.Length * 2)));
         return _spilled;
@@ -95,7 +95,7 @@ public struct EventWindow
         var at = _count;
         while (at > 0 && items[at - 1].Ticks > t) at--;
         if (at < _count) items[at.._count].CopyTo(items[(at + 1)..]);
-        items[at] = new Slot { Ticks = t, Offset = r.Offset, Path = r.Path };
+        items[at] = new Slot { Ticks = t, Offset = r.Offset, Path = EventPaths.IdOf(r.Path) };
         _count++;
         // every window of n consecutive events that contains the new one, earliest first
         for (var j = Math.Max(0, at - n + 1); j <= at && j + n <= _count; j++)
@@ -113,7 +113,7 @@ public struct EventWindow
     /// <summary>Empties the window (an array it spilled to is kept for the group's next events).</summary>
     public void Clear()
     {
-        Slots[.._count].Clear(); // paths are not kept alive by dead slots
+        Slots[.._count].Clear();
         _count = 0;
     }
 
@@ -123,7 +123,7 @@ public struct EventWindow
         this = default;
         if (refs.Count > InlineCapacity) _spilled = new Slot[Math.Max(refs.Count, Math.Min(Math.Max(capacity, 1), InlineCapacity * 2))];
         var items = Slots;
-        for (var i = 0; i < refs.Count; i++) items[i] = new Slot { Ticks = refs[i].Timestamp.UtcTicks, Offset = refs[i].Offset, Path = refs[i].Path };
+        for (var i = 0; i < refs.Count; i++) items[i] = new Slot { Ticks = refs[i].Timestamp.UtcTicks, Offset = refs[i].Offset, Path = EventPaths.IdOf(refs[i].Path) };
         _count = refs.Count;
     }
 }

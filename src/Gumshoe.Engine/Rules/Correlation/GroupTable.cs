@@ -23,7 +23,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
 
     private struct Entry
     {
-        public GroupKeyValue Key;
+        public GroupKeyValue.Packed Key; // no reference: writing an entry marks no card (TValue may still hold some)
         public TValue Value;
     }
 
@@ -31,6 +31,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     private int[] _hashes = [];     // per entry: its key's spread hash (rebuilding the slots reads no key)
     private bool[] _inUse = [];
     private Entry[] _entries = [];
+    private string?[]? _texts;      // per entry: a text key's text (made when the first text key comes)
     private int[] _free = [];       // freed entries, the last freed on top (reused first, as a dictionary does)
     private int _freeCount;
     private int _used;              // entries ever used (enumeration bound)
@@ -46,7 +47,13 @@ internal sealed class GroupTable<TValue> where TValue : struct
 
     public bool IsUsed(int i) => _inUse[i];
 
-    public GroupKeyValue KeyAt(int i) => _entries[i].Key;
+    public GroupKeyValue KeyAt(int i) => GroupKeyValue.Unpack(_entries[i].Key, _texts?[i]);
+
+    private bool KeyIs(int e, GroupKeyValue key)
+    {
+        ref var packed = ref _entries[e].Key;
+        return key.Matches(packed, packed.Shape == 0 ? _texts?[e] : null);
+    }
 
     public ref TValue ValueAt(int i) => ref _entries[i].Value;
 
@@ -64,7 +71,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
         {
             ref var s = ref slots[i];
             if (s.Entry == 0) return -1 - i;
-            if (s.Hash == hash && _entries[s.Entry - 1].Key.Equals(key)) return i;
+            if (s.Hash == hash && KeyIs(s.Entry - 1, key)) return i;
         }
     }
 
@@ -138,7 +145,8 @@ internal sealed class GroupTable<TValue> where TValue : struct
         _inUse[e] = true;
         // a free or never used entry is all zeros already (FreeAt clears it): only the key is written
         ref var entry = ref _entries[e];
-        entry.Key = key;
+        entry.Key = key.Pack();
+        if (key.TextOrNull is { } text) (_texts ??= new string?[_entries.Length])[e] = text;
         return ref entry.Value;
     }
 
@@ -175,6 +183,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     public void FreeAt(int i)
     {
         _entries[i] = default; // no references kept by a free entry, and a new key finds it zeroed
+        if (_texts is not null) _texts[i] = null;
         _inUse[i] = false;
         if (_freeCount == _free.Length) Array.Resize(ref _free, _entries.Length);
         _free[_freeCount++] = i;
@@ -205,6 +214,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
         _hashes = [];
         _inUse = [];
         _entries = [];
+        _texts = null;
         _free = [];
         _used = _freeCount = 0;
         _shift = 32;
@@ -215,6 +225,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     {
         var size = Math.Max(4, _entries.Length * 2);
         Array.Resize(ref _entries, size);
+        if (_texts is not null) Array.Resize(ref _texts, size);
         Array.Resize(ref _hashes, size);
         Array.Resize(ref _inUse, size);
         _slots = new Slot[size * 2];

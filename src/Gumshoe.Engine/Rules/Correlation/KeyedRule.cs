@@ -158,6 +158,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         _pendingCount = 0;
         try
         {
+            FetchFirst(pending);
             if (!ClockDriven)
             {
                 // told of the clock just before each of its events, as when visited one event at a time
@@ -195,6 +196,17 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     {
         _pending.AsSpan(0, _pendingCount).Clear();
         _pendingCount = 0;
+    }
+
+    // The groups of a batch's first matches, which no match before them fetched: all their slots, then (each slot
+    // read waits, but for all of them at once) their entries.
+    private void FetchFirst(Span<Pending> pending)
+    {
+        if (Stateless) return;
+        for (var k = 0; k < pending.Length && k < FetchAhead; k++)
+            if (pending[k].HasKey) _states.PrefetchSlot(pending[k].Key);
+        for (var k = 0; k < pending.Length && k < FetchAhead / 2; k++)
+            if (pending[k].HasKey) _states.PrefetchEntry(pending[k].Key);
     }
 
     private void FetchAheadOf(Span<Pending> pending, int k)
@@ -259,8 +271,15 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     {
         if (clock <= _clock) return;
         _clock = clock;
-        OnClock(Watermark, sink);
+        var watermark = Watermark;
+        if (watermark >= ClockDue) OnClock(watermark, sink);
     }
+
+    /// <summary>
+    /// The watermark below which <see cref="OnClock"/> would do nothing (an absence rule: its earliest deadline), so
+    /// it is not called; by default it is called on every move. A clock-driven rule is told of every event's clock.
+    /// </summary>
+    protected long ClockDue = long.MinValue;
 
     /// <summary>Whether <see cref="OnClock"/> acts (raises alerts); the other rules only need the clock for their watermark.</summary>
     public virtual bool ClockDriven => false;

@@ -99,4 +99,33 @@ public sealed class GroupTableTests
         }
         Assert.True(Unsafe.IsNullRef(ref table.Find(GroupKeyValue.Ipv4(1))));
     }
+
+    [Fact]
+    public void KeysOfEveryShapeComeBackEqualWithTheirTextAndStayApart()
+    {
+        // an entry holds a key packed (numbers and shape, the text beside): each must come back as it went in, and keys
+        // alike in their numbers but not in shape or text must not meet
+        var text = GroupKeyValue.Text("alice");
+        var keys = new[]
+        {
+            GroupKeyValue.Ipv4(0x0A000001), GroupKeyValue.Ipv4((uint)"alice".GetHashCode()), text, GroupKeyValue.Text("bob"),
+            GroupKeyValue.Text("10.0.0.1"), GroupKeyValue.Text(""),
+            GroupKeyValue.Network(System.Net.IPAddress.Parse("10.0.0.1"), 24), GroupKeyValue.Network(System.Net.IPAddress.Parse("10.0.0.1"), 16),
+            GroupKeyValue.Network(System.Net.IPAddress.Parse("2001:db8::1"), 64), GroupKeyValue.Network(System.Net.IPAddress.Parse("2001:db8::1"), 48),
+        };
+        var table = new GroupTable<int>();
+        for (var i = 0; i < keys.Length; i++) table.GetOrAdd(keys[i], out _) = i + 1;
+        Assert.Equal(keys.Length, table.Count);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal(i + 1, table.Find(keys[i]));
+            Assert.Equal(keys[i], table.KeyAt(i));
+            Assert.Equal(keys[i].ToString(), table.KeyAt(i).ToString());
+        }
+        Assert.Equal(3, table.Find(GroupKeyValue.Text(new string("alice".AsSpan())))); // found by its text, not its instance
+        Assert.True(table.Remove(text));
+        table.GetOrAdd(GroupKeyValue.Ipv4(7), out _) = 99; // takes the freed entry: no text left behind
+        Assert.Equal(GroupKeyValue.Ipv4(7), table.KeyAt(2));
+        Assert.True(Unsafe.IsNullRef(ref table.Find(text)));
+    }
 }
