@@ -94,26 +94,8 @@ public sealed class RuleSetBatchTests
     [Fact]
     public void RulesThatFeedEventsBackTakeABatchOneEventAtATime()
     {
-        const string yaml = """
-            rules:
-              - name: burst
-                type: threshold
-                when: event.outcome == "failure"
-                group_by: [source.ip/24]
-                count: 3
-                within: 60s
-                then:
-                  - emit: {event.action: failure_burst}
-              - name: many-bursts
-                type: threshold
-                when: event.action == "failure_burst" and gumshoe.input == "rule:burst"
-                count: 2
-                within: 1h
-            """;
-        var events = new[] { "10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.2.1", "10.0.2.1", "10.0.2.9" }
-            .Select((ip, i) => Ev(i, "event.outcome=failure", "source.ip=" + ip)).ToArray();
         var sink = new Recorder();
-        Compile(yaml).OnEvents(events, sink);
+        Compile(RuleSetTests.BurstsOfBursts).OnEvents(RuleSetTests.FailuresFromTwoNetworks(), sink);
         Assert.Equal(["burst", "burst", "many-bursts"], sink.Lines.Select(l => l.Split(' ')[0]));
     }
 

@@ -1,3 +1,4 @@
+using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
 using static Gumshoe.Engine.Tests.Rules.RuleKit;
 
@@ -5,10 +6,8 @@ namespace Gumshoe.Engine.Tests.Rules;
 
 public sealed class RuleSetTests
 {
-    [Fact]
-    public void AnEmittedEventFeedsOtherRulesRulesOfRules()
-    {
-        var rules = Compile("""
+    // a threshold whose alerts emit events that a second threshold counts
+    internal const string BurstsOfBursts = """
             rules:
               - name: burst
                 type: threshold
@@ -23,11 +22,17 @@ public sealed class RuleSetTests
                 when: event.action == "failure_burst" and gumshoe.input == "rule:burst"
                 count: 2
                 within: 1h
-            """);
-        var events = new[] { "10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.2.1", "10.0.2.1", "10.0.2.9" }
-            .Select((ip, i) => Ev(i, "event.outcome=failure", "source.ip=" + ip));
+            """;
+
+    internal static Event[] FailuresFromTwoNetworks() => [.. new[] { "10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.2.1", "10.0.2.1", "10.0.2.9" }
+        .Select((ip, i) => Ev(i, "event.outcome=failure", "source.ip=" + ip))];
+
+    [Fact]
+    public void AnEmittedEventFeedsOtherRulesRulesOfRules()
+    {
+        var rules = Compile(BurstsOfBursts);
         Assert.Equal(["burst source.ip/24=10.0.1.0/24 n=3 0..2", "burst source.ip/24=10.0.2.0/24 n=3 3..5", "many-bursts  n=2 2..5"],
-            Feed(rules, events).Select(Line));
+            Feed(rules, FailuresFromTwoNetworks()).Select(Line));
     }
 
     [Fact]
