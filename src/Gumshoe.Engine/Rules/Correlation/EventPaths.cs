@@ -11,11 +11,12 @@ internal static class EventPaths
 {
     private static readonly ConcurrentDictionary<string, int> Ids = new(StringComparer.Ordinal);
     private static readonly Lock Gate = new();
-    private static string?[] _paths = new string?[16]; // by number; 0 stands for no path
+    private static Numbered?[] _byId = new Numbered?[16]; // 0 stands for no path
     private static int _count = 1;
-    private static Last? _last; // the path numbered last: events come in runs from one file
+    private static Numbered? _last; // the path numbered last: events come in runs from one file
 
-    private sealed record Last(string Path, int Id);
+    // One per path, made once: remembering the last one costs no allocation when events alternate between files.
+    private sealed record Numbered(string Path, int Id);
 
     /// <summary>The number of a path (0 for none).</summary>
     public static int IdOf(string? path)
@@ -28,17 +29,17 @@ internal static class EventPaths
                 if (!Ids.TryGetValue(path, out id))
                 {
                     id = _count++;
-                    var paths = _paths;
-                    if (id == paths.Length) Array.Resize(ref paths, id * 2);
-                    paths[id] = path;
-                    Volatile.Write(ref _paths, paths); // the path is in place before its number is handed out
+                    var byId = _byId;
+                    if (id == byId.Length) Array.Resize(ref byId, id * 2);
+                    byId[id] = new Numbered(path, id);
+                    Volatile.Write(ref _byId, byId); // the path is in place before its number is handed out
                     Ids[path] = id;
                 }
             }
-        _last = new Last(path, id);
+        _last = Volatile.Read(ref _byId)[id];
         return id;
     }
 
     /// <summary>The path a number stands for (null for 0).</summary>
-    public static string? PathOf(int id) => Volatile.Read(ref _paths)[id];
+    public static string? PathOf(int id) => Volatile.Read(ref _byId)[id]?.Path;
 }

@@ -158,7 +158,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         _pendingCount = 0;
         try
         {
-            FetchFirst(pending);
+            for (var k = -FetchAhead; k < 0; k++) FetchAheadOf(pending, k);
             if (!ClockDriven)
             {
                 // told of the clock just before each of its events, as when visited one event at a time
@@ -198,22 +198,14 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         _pendingCount = 0;
     }
 
-    // The groups of a batch's first matches, which no match before them fetched: all their slots, then (each slot
-    // read waits, but for all of them at once) their entries.
-    private void FetchFirst(Span<Pending> pending)
-    {
-        if (Stateless) return;
-        for (var k = 0; k < pending.Length && k < FetchAhead; k++)
-            if (pending[k].HasKey) _states.PrefetchSlot(pending[k].Key);
-        for (var k = 0; k < pending.Length && k < FetchAhead / 2; k++)
-            if (pending[k].HasKey) _states.PrefetchEntry(pending[k].Key);
-    }
-
+    // Before working on match k: fetches the slot of match k + FetchAhead and the entry of match k + FetchAhead / 2.
+    // From k = −FetchAhead on (before the first match), so the first matches are fetched too.
     private void FetchAheadOf(Span<Pending> pending, int k)
     {
         if (Stateless) return;
-        if (k + FetchAhead < pending.Length && pending[k + FetchAhead].HasKey) _states.PrefetchSlot(pending[k + FetchAhead].Key);
-        if (k + FetchAhead / 2 < pending.Length && pending[k + FetchAhead / 2].HasKey) _states.PrefetchEntry(pending[k + FetchAhead / 2].Key);
+        var (slot, entry) = (k + FetchAhead, k + FetchAhead / 2);
+        if (slot < pending.Length && pending[slot].HasKey) _states.PrefetchSlot(pending[slot].Key);
+        if (entry >= 0 && entry < pending.Length && pending[entry].HasKey) _states.PrefetchEntry(pending[entry].Key);
     }
 
     // What a matching event does, after the match: late events, the group, its state.
