@@ -14,9 +14,17 @@ public sealed class RuleIndex
     /// <summary>A rule to visit for an event: <see cref="Feed"/> false means it is only told of the clock.</summary>
     public readonly record struct Visit(RuleSet.CompiledRule Rule, bool Feed);
 
-    private readonly Dictionary<string, Visit[]> _byValue = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Visit[] _otherwise; // field missing, or a string no indexed rule requires
-    private readonly Visit[] _all;       // field holding a non-string (number, address, array …): every rule
+    // The rules of one indexed value: all to visit, and those a batch feeds (see RuleSet.OnEvents) as their batch
+    // interface, so that a batch's pass over its events reads no visit it would skip.
+    private sealed class Bucket(Visit[] visits)
+    {
+        public readonly Visit[] Visits = visits;
+        public readonly IBatchedRule?[] Feeds = [.. visits.Where(v => v.Feed).Select(v => v.Rule.Batched)];
+    }
+
+    private readonly Dictionary<string, Bucket> _byValue = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Bucket _otherwise; // field missing, or a string no indexed rule requires
+    private readonly Bucket _all;       // field holding a non-string (number, address, array …): every rule
 
     /// <summary>The indexed field, or null when no rule requires a field to equal a literal (every rule is fed every event).</summary>
     public string? Field { get; }
@@ -31,14 +39,14 @@ public sealed class RuleIndex
         var required = rules.Select(RequiredOf).ToArray();
         Field = required.SelectMany(r => r.Keys).GroupBy(f => f, StringComparer.Ordinal)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault() is { } field ? Events.FieldNames.Intern(field) : null;
-        _all = [.. rules.Select(r => new Visit(r, true))];
+        _all = new Bucket([.. rules.Select(r => new Visit(r, true))]);
         var sets = required.Select(r => Field is not null && r.TryGetValue(Field, out var v) ? v : null).ToArray();
-        _otherwise = Visits(rules, sets, value: null);
+        _otherwise = BucketFor(rules, sets, value: null);
         foreach (var value in sets.Where(s => s is not null).SelectMany(s => s!).Distinct(StringComparer.OrdinalIgnoreCase))
-            _byValue[value] = Visits(rules, sets, value);
+            _byValue[value] = BucketFor(rules, sets, value);
     }
 
-    private static Visit[] Visits(IReadOnlyList<RuleSet.CompiledRule> rules, HashSet<string>?[] sets, string? value)
+    private static Bucket BucketFor(IReadOnlyList<RuleSet.CompiledRule> rules, HashSet<string>?[] sets, string? value)
     {
         var visits = new List<Visit>();
         for (var i = 0; i < rules.Count; i++)
@@ -46,7 +54,7 @@ public sealed class RuleIndex
             var feed = sets[i] is null || (value is not null && sets[i]!.Contains(value));
             if (feed || rules[i].Rule.ClockDriven) visits.Add(new Visit(rules[i], feed));
         }
-        return [.. visits];
+        return new Bucket([.. visits]);
     }
 
     private static Dictionary<string, HashSet<string>> RequiredOf(RuleSet.CompiledRule rule)
@@ -65,7 +73,12 @@ public sealed class RuleIndex
     }
 
     /// <summary>The rules to visit for an event, in list order.</summary>
-    public Visit[] For(Event e)
+    public Visit[] For(Event e) => BucketOf(e).Visits;
+
+    /// <summary>The rules that can match an event (<see cref="For"/> without the clock-only visits), as batches take them; null for a rule that does not take batches.</summary>
+    internal IBatchedRule?[] FeedsFor(Event e) => BucketOf(e).Feeds;
+
+    private Bucket BucketOf(Event e)
     {
         if (Field is null) return _all;
         if (!e.TryGet(Field, out var v) || v.IsNull) return _otherwise;
@@ -78,13 +91,13 @@ public sealed class RuleIndex
         // char (no hashing).
         if (text.Length == 0) return _byValue.TryGetValue(text, out var none) ? none : _otherwise;
         ref var recent = ref _recent[(text.Length ^ text[^1]) & (RecentSize - 1)];
-        if (string.Equals(recent.Text, text, StringComparison.Ordinal)) return recent.Visits;
-        var visits = _byValue.TryGetValue(text, out var found) ? found : _otherwise;
-        recent = new Recent(text, visits);
-        return visits;
+        if (string.Equals(recent.Text, text, StringComparison.Ordinal)) return recent.Bucket;
+        var bucket = _byValue.TryGetValue(text, out var found) ? found : _otherwise;
+        recent = new Recent(text, bucket);
+        return bucket;
     }
 
     private const int RecentSize = 16;
-    private readonly record struct Recent(string? Text, Visit[] Visits);
+    private readonly record struct Recent(string? Text, Bucket Bucket);
     private readonly Recent[] _recent = new Recent[RecentSize];
 }

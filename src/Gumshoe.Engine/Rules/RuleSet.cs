@@ -283,13 +283,7 @@ public sealed class RuleSet
         var alerts = _batchAlerts;
         try
         {
-            for (var j = 0; j < events.Length; j++)
-            {
-                var e = events[j];
-                if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
-                clocks[j] = _clock;
-                Collect(index, e, j);
-            }
+            Collect(index, events, clocks);
             for (var i = 0; i < rules.Length; i++)
             {
                 alerts.Rule = i;
@@ -309,20 +303,22 @@ public sealed class RuleSet
         }
     }
 
-    // The first pass of a batch over one event: the rules that can match it note whether they do.
-    private void Collect(RuleIndex index, Event e, int at)
+    // The first pass of a batch: the event clock after each event, and the rules that can match it note whether they do.
+    private void Collect(RuleIndex index, ReadOnlySpan<Event> events, Span<long> clocks)
     {
-        if (!_memo.Active)
-        {
-            foreach (var (r, feed) in index.For(e)) if (feed) r.Batched!.Collect(e, at);
-            return;
-        }
-        _memo.Begin(e);
+        var memo = _memo.Active ? _memo : null;
         try
         {
-            foreach (var (r, feed) in index.For(e)) if (feed) r.Batched!.Collect(e, at);
+            for (var j = 0; j < events.Length; j++)
+            {
+                var e = events[j];
+                if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
+                clocks[j] = _clock;
+                memo?.Begin(e);
+                foreach (var r in index.FeedsFor(e)) r!.Collect(e, j);
+            }
         }
-        finally { _memo.End(); }
+        finally { memo?.End(); }
     }
 
     /// <summary>

@@ -33,6 +33,8 @@ public sealed record SequenceOptions
 public sealed class SequenceRule : KeyedRule<SequenceRule.State>
 {
     private readonly SequenceOptions _seq;
+    private readonly Func<Event, bool>[] _steps; // the steps' conditions, tested for every event the rule may match
+    private readonly Func<Event, bool>? _until;
     private readonly Counter _cancelled;
 
     public SequenceRule(string name, GroupKey group, SequenceOptions sequence, RuleOptions options, MetricsRegistry metrics)
@@ -40,6 +42,8 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
     {
         if (sequence.Steps.Count is < 1 or > 30) throw new ArgumentException("a sequence has 1 to 30 steps");
         _seq = sequence;
+        _steps = [.. sequence.Steps.Select(s => s.When)];
+        _until = sequence.Until;
         _cancelled = metrics.Counter("gumshoe_rule_sequences_cancelled_total", "rule", name);
     }
 
@@ -76,8 +80,9 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
     protected override int Match(Event e)
     {
         var bits = 0;
-        for (var i = 0; i < _seq.Steps.Count; i++) if (_seq.Steps[i].When(e)) bits |= 1 << i;
-        if (_seq.Until is { } u && u(e)) bits |= UntilBit;
+        var steps = _steps;
+        for (var i = 0; i < steps.Length; i++) if (steps[i](e)) bits |= 1 << i;
+        if (_until is { } u && u(e)) bits |= UntilBit;
         return bits == 0 ? -1 : bits;
     }
 

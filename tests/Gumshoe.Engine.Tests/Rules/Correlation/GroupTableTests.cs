@@ -6,9 +6,9 @@ namespace Gumshoe.Engine.Tests.Rules.Correlation;
 
 public sealed class GroupTableTests
 {
-    private static List<(GroupKeyValue, int)> Contents(GroupTable<int> table)
+    private static List<(GroupKeyValue, T)> Contents<T>(GroupTable<T> table) where T : struct
     {
-        var items = new List<(GroupKeyValue, int)>();
+        var items = new List<(GroupKeyValue, T)>();
         for (var i = 0; i < table.End; i++)
             if (table.IsUsed(i)) items.Add((table.KeyAt(i), table.ValueAt(i)));
         return items;
@@ -48,6 +48,26 @@ public sealed class GroupTableTests
         Assert.Equal(model.Select(kv => (kv.Key, kv.Value)), Contents(table));
         foreach (var (k, v) in model) Assert.Equal(v, table.Find(k));
         Assert.True(Unsafe.IsNullRef(ref table.Find(GroupKeyValue.Text("absent"))));
+    }
+
+    [Fact]
+    public void GrowingChunkByChunkKeepsEveryEntryAndItsOrder()
+    {
+        var table = new GroupTable<long>();
+        var keys = Enumerable.Range(0, 5 * GroupTable<long>.ChunkSize + 7).Select(k => GroupKeyValue.Ipv4((uint)k * 256)).ToArray();
+        for (var i = 0; i < keys.Length; i++)
+        {
+            table.GetOrAdd(keys[i], out var exists) = i;
+            Assert.False(exists);
+        }
+        // a freed entry in a later chunk is taken by the next key, and the table does not grow for it
+        Assert.True(table.Remove(keys[3 * GroupTable<long>.ChunkSize + 1]));
+        table.GetOrAdd(GroupKeyValue.Text("late"), out _) = -1;
+        var expected = keys.Select((k, i) => (k, (long)i)).ToList();
+        expected[3 * GroupTable<long>.ChunkSize + 1] = (GroupKeyValue.Text("late"), -1);
+        Assert.Equal(expected, Contents(table));
+        for (var i = 0; i < keys.Length; i++)
+            if (i != 3 * GroupTable<long>.ChunkSize + 1) Assert.Equal(i, table.Find(keys[i]));
     }
 
     [Fact]
