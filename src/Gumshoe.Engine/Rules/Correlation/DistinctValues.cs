@@ -13,14 +13,14 @@ namespace Gumshoe.Engine.Rules.Correlation;
 /// </summary>
 public struct DistinctValues
 {
+    // 32 bytes: a free slot keeps the free list's next link where a held value keeps its hash
     private struct Slot
     {
         public string? Value;   // null: free
         public long Ticks;
         public long Offset;
         public int Path;        // EventPaths' number
-        public int NextFree;
-        public int Hash;        // the value's hash: a search compares held values' text only when it matches
+        public int Hash;        // held: the value's hash (a search compares a value's text only when it matches); free: the next free slot + 1
     }
 
     /// <summary>Values held inside the struct before an array is needed.</summary>
@@ -108,7 +108,7 @@ public struct DistinctValues
             if (_free > 0)
             {
                 at = _free - 1;
-                _free = Slots[at].NextFree;
+                _free = Slots[at].Hash;
             }
             else
             {
@@ -136,7 +136,7 @@ public struct DistinctValues
         {
             if (slots[i].Value is not { } v || slots[i].Ticks > ticks) continue;
             _index?.Remove(v);
-            slots[i] = new Slot { NextFree = _free };
+            slots[i] = new Slot { Hash = _free };
             _free = i + 1;
             _count--;
         }
