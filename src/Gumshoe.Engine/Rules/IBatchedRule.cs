@@ -10,8 +10,15 @@ namespace Gumshoe.Engine.Rules;
 /// </summary>
 internal interface IBatchedRule
 {
-    /// <summary>Matches event <paramref name="at"/> of the batch (the rule set's field tests are in effect) and keeps the match.</summary>
-    void Collect(Event e, int at);
+    /// <summary>
+    /// How the rule matches an event: the match (its own numbering) or -1. With a <paramref name="fold"/> (which gives
+    /// each condition compiled for the events of one dispatch value, see <see cref="Conditions.ConditionCompiler.Specialize"/>),
+    /// for those events only, and null when the rule can match none of them.
+    /// </summary>
+    Func<Event, int>? Matcher(Func<Func<Event, bool>, Func<Event, bool>>? fold);
+
+    /// <summary>Keeps event <paramref name="at"/> of the batch, which <see cref="Matcher"/> found to be match <paramref name="match"/>.</summary>
+    void Collect(Event e, int at, int match);
 
     /// <summary>Applies the kept matches in order, each after advancing the rule's clock to the event's <paramref name="clocks"/>.</summary>
     void Drain(ReadOnlySpan<Event> events, ReadOnlySpan<long> clocks, BatchAlerts alerts);

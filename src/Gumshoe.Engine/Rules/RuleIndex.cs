@@ -14,12 +14,26 @@ public sealed class RuleIndex
     /// <summary>A rule to visit for an event: <see cref="Feed"/> false means it is only told of the clock.</summary>
     public readonly record struct Visit(RuleSet.CompiledRule Rule, bool Feed);
 
-    // The rules of one indexed value: all to visit, and those a batch feeds (see RuleSet.OnEvents) as their batch
-    // interface, so that a batch's pass over its events reads no visit it would skip.
-    private sealed class Bucket(Visit[] visits)
+    /// <summary>A rule a batch feeds, with how it matches the events of the bucket (a null rule does not take batches).</summary>
+    internal readonly record struct Feed(IBatchedRule? Rule, Func<Event, int>? Match);
+
+    // The rules of one indexed value: all to visit, and those a batch feeds (see RuleSet.OnEvents) with their
+    // conditions compiled for that value (the tests of the indexed field settled: a step or an `expect` of another
+    // action is not even tried), so that a batch's pass over its events reads no visit it would skip.
+    private sealed class Bucket(Visit[] visits, string? field, string? value)
     {
         public readonly Visit[] Visits = visits;
-        public readonly IBatchedRule?[] Feeds = [.. visits.Where(v => v.Feed).Select(v => v.Rule.Batched)];
+        public readonly Feed[] Feeds = [.. FeedsOf(visits, field, value)];
+
+        private static IEnumerable<Feed> FeedsOf(Visit[] visits, string? field, string? value)
+        {
+            Func<Func<Event, bool>, Func<Event, bool>>? fold = field is null || value is null ? null : c => ConditionCompiler.Specialize(c, field, value);
+            foreach (var v in visits.Where(v => v.Feed))
+            {
+                if (v.Rule.Batched is not { } rule) { yield return new Feed(null, null); continue; }
+                if (rule.Matcher(fold) is { } match) yield return new Feed(rule, match);
+            }
+        }
     }
 
     private readonly Dictionary<string, Bucket> _byValue = new(StringComparer.OrdinalIgnoreCase);
@@ -39,14 +53,14 @@ public sealed class RuleIndex
         var required = rules.Select(RequiredOf).ToArray();
         Field = required.SelectMany(r => r.Keys).GroupBy(f => f, StringComparer.Ordinal)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault() is { } field ? Events.FieldNames.Intern(field) : null;
-        _all = new Bucket([.. rules.Select(r => new Visit(r, true))]);
+        _all = new Bucket([.. rules.Select(r => new Visit(r, true))], null, null);
         var sets = required.Select(r => Field is not null && r.TryGetValue(Field, out var v) ? v : null).ToArray();
-        _otherwise = BucketFor(rules, sets, value: null);
+        _otherwise = BucketFor(rules, sets, Field, value: null);
         foreach (var value in sets.Where(s => s is not null).SelectMany(s => s!).Distinct(StringComparer.OrdinalIgnoreCase))
-            _byValue[value] = BucketFor(rules, sets, value);
+            _byValue[value] = BucketFor(rules, sets, Field, value);
     }
 
-    private static Bucket BucketFor(IReadOnlyList<RuleSet.CompiledRule> rules, HashSet<string>?[] sets, string? value)
+    private static Bucket BucketFor(IReadOnlyList<RuleSet.CompiledRule> rules, HashSet<string>?[] sets, string? field, string? value)
     {
         var visits = new List<Visit>();
         for (var i = 0; i < rules.Count; i++)
@@ -54,7 +68,7 @@ public sealed class RuleIndex
             var feed = sets[i] is null || (value is not null && sets[i]!.Contains(value));
             if (feed || rules[i].Rule.ClockDriven) visits.Add(new Visit(rules[i], feed));
         }
-        return new Bucket([.. visits]);
+        return new Bucket([.. visits], field, value);
     }
 
     private static Dictionary<string, HashSet<string>> RequiredOf(RuleSet.CompiledRule rule)
@@ -75,8 +89,11 @@ public sealed class RuleIndex
     /// <summary>The rules to visit for an event, in list order.</summary>
     public Visit[] For(Event e) => BucketOf(e).Visits;
 
-    /// <summary>The rules that can match an event (<see cref="For"/> without the clock-only visits), as batches take them; null for a rule that does not take batches.</summary>
-    internal IBatchedRule?[] FeedsFor(Event e) => BucketOf(e).Feeds;
+    /// <summary>
+    /// The rules that can match an event (<see cref="For"/> without the clock-only visits and the rules whose conditions
+    /// the event's value settles as false), each with how it matches the event, as batches take them.
+    /// </summary>
+    internal Feed[] FeedsFor(Event e) => BucketOf(e).Feeds;
 
     private Bucket BucketOf(Event e)
     {

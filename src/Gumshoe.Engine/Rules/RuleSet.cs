@@ -315,7 +315,8 @@ public sealed class RuleSet
                 if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
                 clocks[j] = _clock;
                 memo?.Begin(e);
-                foreach (var r in index.FeedsFor(e)) r!.Collect(e, j);
+                foreach (var (rule, match) in index.FeedsFor(e))
+                    if (match!(e) is >= 0 and var m) rule!.Collect(e, j, m);
             }
         }
         finally { memo?.End(); }

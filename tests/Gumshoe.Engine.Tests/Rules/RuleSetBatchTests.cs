@@ -56,6 +56,12 @@ public sealed class RuleSetBatchTests
             when: event.action == "sudo"
             group_by: [host.name]
             suppress: 1m
+          - name: sudo-as-written
+            type: threshold
+            when: cased(event.action == "Sudo") or (event.action in ("login", "logout") and user.name == "u1")
+            group_by: [host.name]
+            count: 2
+            within: 20s
         """;
 
     [Fact]
@@ -88,7 +94,7 @@ public sealed class RuleSetBatchTests
         var sink = new Recorder();
         Compile(AllTypes).OnEvents(Stream(3, 3_000).ToArray(), sink);
         var fired = sink.Lines.Select(l => l.Split(' ')[0]).ToHashSet();
-        Assert.Equal(["any-sudo", "fail-then-win", "fails", "fails-every", "no-logout", "spray", "sudo-quietly"], fired.Order());
+        Assert.Equal(["any-sudo", "fail-then-win", "fails", "fails-every", "no-logout", "spray", "sudo-as-written", "sudo-quietly"], fired.Order());
     }
 
     [Fact]
@@ -113,7 +119,8 @@ public sealed class RuleSetBatchTests
     private static List<Event> Stream(int seed, int count)
     {
         var rng = new Random(seed);
-        var actions = new[] { "login", "login", "login", "logout", "sudo", "other" };
+        // the index and the conditions it settles compare actions ignoring case, a case-sensitive test does not
+        var actions = new[] { "login", "login", "LOGIN", "Login", "logout", "sudo", "Sudo", "other" };
         var events = new List<Event>(count);
         var t = 0.0;
         for (var i = 0; i < count; i++)

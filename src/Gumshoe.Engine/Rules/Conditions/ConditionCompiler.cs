@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gumshoe.Engine.Config;
 using Gumshoe.Engine.Events;
 
@@ -78,14 +79,99 @@ public static class ConditionCompiler
 
     /// <summary>Compiles an expression with options.</summary>
     public static Func<Event, bool> Compile(string expression, ConditionOptions options) =>
-        Build(ConditionParser.Parse(expression), options).Test;
+        Built(ConditionParser.Parse(expression), options);
 
     /// <summary>Compiles any of the YAML shapes; errors are <see cref="ConfigException"/>s located at the node.</summary>
     public static Func<Event, bool> Compile(ConfigNode node) => Compile(node, Defaults);
 
     /// <summary>Compiles any of the YAML shapes with options.</summary>
     public static Func<Event, bool> Compile(ConfigNode node, ConditionOptions options) =>
-        Build(SigmaMatcher.Parse(node), options).Test;
+        Built(SigmaMatcher.Parse(node), options);
+
+    /// <summary>The condition that holds for every event (what <see cref="Specialize"/> gives for a condition it settles as true).</summary>
+    public static readonly Func<Event, bool> Always = static _ => true;
+
+    /// <summary>The condition that holds for no event (what <see cref="Specialize"/> gives for a condition it settles as false).</summary>
+    public static readonly Func<Event, bool> Never = static _ => false;
+
+    // What each compiled condition was compiled from, so that it can be compiled again for events known to hold a value
+    private static readonly ConditionalWeakTable<Func<Event, bool>, Source> Sources = new();
+    private sealed record Source(ConditionNode Node, ConditionOptions Options);
+
+    private static Func<Event, bool> Built(ConditionNode node, ConditionOptions options)
+    {
+        var test = Build(node, options).Test;
+        if (test != Always && test != Never) Sources.AddOrUpdate(test, new Source(node, options));
+        return test;
+    }
+
+    /// <summary>
+    /// A compiled condition (from <see cref="Compile(ConfigNode, ConditionOptions)"/> or the expression overload) for
+    /// only the events whose <paramref name="field"/> is a string equal to <paramref name="value"/> ignoring case, as a
+    /// rule list's dispatch index knows before any rule matches: its equality and in-list tests of that field against
+    /// string literals are settled and the rest is compiled again without them — <see cref="Always"/> or
+    /// <see cref="Never"/> when nothing is left to test. Exact for those events only; a delegate compiled elsewhere is
+    /// returned as it is.
+    /// </summary>
+    public static Func<Event, bool> Specialize(Func<Event, bool> condition, string field, string value)
+    {
+        if (condition == Always || condition == Never || !Sources.TryGetValue(condition, out var source)) return condition;
+        var folded = Fold(source.Node, field, value);
+        if (ReferenceEquals(folded, source.Node)) return condition;
+        return folded is ConstantNode c ? c.Value ? Always : Never : Build(folded, source.Options).Test;
+    }
+
+    // The condition with the tests of `field` against string literals settled for a string equal to `value` ignoring
+    // case (the same node when nothing changes). Case-sensitive tests are only settled as false (a value unequal
+    // ignoring case is unequal with case too); in-lists with number-like strings are left alone (they also compare
+    // numerically), as RequiredValues leaves them.
+    private static ConditionNode Fold(ConditionNode node, string field, string value)
+    {
+        switch (node)
+        {
+            case CompareNode { Op: CompareOp.Eq, Value.Kind: LiteralKind.String } c when c.Field == field:
+            {
+                var equal = string.Equals(c.Value.Text, value, StringComparison.OrdinalIgnoreCase);
+                return !equal ? new ConstantNode(false) : c.Cased ? c : new ConstantNode(true);
+            }
+            case InListNode l when l.Field == field && l.Values.All(v => v.Kind == LiteralKind.String && v.Number is null):
+            {
+                var any = l.Values.Any(v => string.Equals(v.Text, value, StringComparison.OrdinalIgnoreCase));
+                return !any ? new ConstantNode(false) : l.Cased ? l : new ConstantNode(true);
+            }
+            case NotNode n:
+            {
+                var inner = Fold(n.Term, field, value);
+                return ReferenceEquals(inner, n.Term) ? n : inner is ConstantNode k ? new ConstantNode(!k.Value) : new NotNode(inner);
+            }
+            case AndNode a: return Junction(a, a.Terms, isAnd: true);
+            case OrNode o: return Junction(o, o.Terms, isAnd: false);
+            case AtLeastNode m:
+            {
+                var terms = m.Terms.Select(t => Fold(t, field, value)).ToList();
+                if (terms.SequenceEqual(m.Terms, ReferenceEqualityComparer.Instance)) return m;
+                var min = m.Min - terms.Count(t => t is ConstantNode { Value: true });
+                terms.RemoveAll(t => t is ConstantNode);
+                return min <= 0 ? new ConstantNode(true) : terms.Count < min ? new ConstantNode(false) : new AtLeastNode(terms, min);
+            }
+            default: return node;
+        }
+
+        ConditionNode Junction(ConditionNode original, IReadOnlyList<ConditionNode> terms, bool isAnd)
+        {
+            var folded = terms.Select(t => Fold(t, field, value)).ToList();
+            if (folded.SequenceEqual(terms, ReferenceEqualityComparer.Instance)) return original;
+            // and: a false term settles it, true terms drop out; or: the other way round
+            if (folded.Any(t => t is ConstantNode k && k.Value != isAnd)) return new ConstantNode(!isAnd);
+            folded.RemoveAll(t => t is ConstantNode);
+            return folded.Count switch
+            {
+                0 => new ConstantNode(isAnd),
+                1 => folded[0],
+                _ => isAnd ? new AndNode(folded) : new OrNode(folded),
+            };
+        }
+    }
 
     /// <summary>The field names the condition reads.</summary>
     public static IReadOnlySet<string> ReferencedFields(ConfigNode node) => Collect(SigmaMatcher.Parse(node));
@@ -246,7 +332,7 @@ public static class ConditionCompiler
         switch (node)
         {
             case ConstantNode c:
-                return c.Value ? new(static _ => true, 0) : new(static _ => false, 0);
+                return new(c.Value ? Always : Never, 0);
             case NotNode n:
             {
                 var inner = Build(n.Term, options);

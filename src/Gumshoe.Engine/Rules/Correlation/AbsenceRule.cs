@@ -49,6 +49,20 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
     }
     protected override bool Creates(int match) => (match & 1) != 0;
 
+    protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold)
+    {
+        var (when, expect) = (fold(_when), fold(_expect));
+        var never = Conditions.ConditionCompiler.Never;
+        if (when == never && expect == never) return null;
+        if (expect == never) return e => when(e) ? 1 : -1;
+        if (when == never) return e => expect(e) ? 2 : -1;
+        return e =>
+        {
+            var m = (when(e) ? 1 : 0) | (expect(e) ? 2 : 0);
+            return m != 0 ? m : -1;
+        };
+    }
+
     protected override void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
     {
         ref var s = ref entry.State;

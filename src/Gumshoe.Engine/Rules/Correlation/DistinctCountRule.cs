@@ -41,7 +41,17 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
 
     protected override string TypeName => "distinct_count";
     protected override TimeSpan Horizon => distinct.Within;
-    protected override int Match(Event e) => when(e) && e.TryGet(distinct.Field, out var v) && !v.IsNull ? 0 : -1;
+    protected override int Match(Event e) => when(e) && HasValue(e) ? 0 : -1;
+
+    protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold)
+    {
+        var w = fold(when);
+        if (w == Conditions.ConditionCompiler.Never) return null;
+        if (w == Conditions.ConditionCompiler.Always) return e => HasValue(e) ? 0 : -1;
+        return e => w(e) && HasValue(e) ? 0 : -1;
+    }
+
+    private bool HasValue(Event e) => e.TryGet(distinct.Field, out var v) && !v.IsNull;
 
     protected override void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
     {

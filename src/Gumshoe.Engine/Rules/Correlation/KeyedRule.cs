@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
+using Gumshoe.Engine.Rules.Conditions;
 
 namespace Gumshoe.Engine.Rules.Correlation;
 
@@ -141,10 +142,20 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     // misses of several groups to be under way at once (measured: 4–32 differ within this machine's noise).
     private const int FetchAhead = 8;
 
-    void IBatchedRule.Collect(Event e, int at)
+    Func<Event, int>? IBatchedRule.Matcher(Func<Func<Event, bool>, Func<Event, bool>>? fold) => fold is null ? Match : MatcherWith(fold);
+
+    /// <summary>
+    /// <see cref="Match"/> with each of the rule's conditions passed through <paramref name="fold"/> (the same
+    /// numbering), or null when no condition that could make a match is left. By default the rule's own.
+    /// </summary>
+    protected virtual Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold) => Match;
+
+    /// <summary>A matcher of one condition, match 0 (see <see cref="MatcherWith"/>): null when it never holds.</summary>
+    protected static Func<Event, int>? MatcherOf(Func<Event, bool> when) =>
+        when == ConditionCompiler.Never ? null : when == ConditionCompiler.Always ? static _ => 0 : e => when(e) ? 0 : -1;
+
+    void IBatchedRule.Collect(Event e, int at, int m)
     {
-        var m = Match(e);
-        if (m < 0) return;
         if (_pendingCount == _pending.Length) Array.Resize(ref _pending, Math.Max(64, _pending.Length * 2));
         ref var p = ref _pending[_pendingCount++];
         p.At = at;
@@ -158,13 +169,13 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         _pendingCount = 0;
         try
         {
-            for (var k = -FetchAhead; k < 0; k++) FetchAheadOf(pending, k);
+            for (var k = -FetchAhead; k < 0; k++) FetchAheadOf(events, pending, k);
             if (!ClockDriven)
             {
                 // told of the clock just before each of its events, as when visited one event at a time
                 for (var k = 0; k < pending.Length; k++)
                 {
-                    FetchAheadOf(pending, k);
+                    FetchAheadOf(events, pending, k);
                     ref var p = ref pending[k];
                     alerts.At = p.At;
                     AdvanceTo(clocks[p.At], alerts);
@@ -180,7 +191,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
                 AdvanceTo(clocks[j], alerts);
                 for (; next < pending.Length && pending[next].At == j; next++)
                 {
-                    FetchAheadOf(pending, next);
+                    FetchAheadOf(events, pending, next);
                     ref var p = ref pending[next];
                     OnMatched(events[j], p.Match, p.HasKey, p.Key, alerts);
                 }
@@ -200,12 +211,13 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
 
     // Before working on match k: fetches the slot of match k + FetchAhead and the entry of match k + FetchAhead / 2.
     // From k = −FetchAhead on (before the first match), so the first matches are fetched too.
-    private void FetchAheadOf(Span<Pending> pending, int k)
+    private void FetchAheadOf(ReadOnlySpan<Event> events, Span<Pending> pending, int k)
     {
         if (Stateless) return;
         var (slot, entry) = (k + FetchAhead, k + FetchAhead / 2);
         if (slot < pending.Length && pending[slot].HasKey) _states.PrefetchSlot(pending[slot].Key);
         if (entry >= 0 && entry < pending.Length && pending[entry].HasKey) _states.PrefetchEntry(pending[entry].Key);
+        if (entry >= 0 && entry < pending.Length) Event.PrefetchObject(events[pending[entry].At]);
     }
 
     // What a matching event does, after the match: late events, the group, its state.

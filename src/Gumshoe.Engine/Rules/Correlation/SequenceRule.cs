@@ -86,6 +86,28 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
         return bits == 0 ? -1 : bits;
     }
 
+    protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold)
+    {
+        // the conditions left, each with its bit (most events of one dispatch value can match one step only)
+        var tests = new List<(Func<Event, bool> Test, int Bit)>();
+        for (var i = 0; i < _steps.Length; i++) tests.Add((fold(_steps[i]), 1 << i));
+        if (_until is { } u) tests.Add((fold(u), UntilBit));
+        tests.RemoveAll(t => t.Test == Conditions.ConditionCompiler.Never);
+        if (tests.Count == 0) return null;
+        if (tests.Count == 1)
+        {
+            var (test, bit) = tests[0];
+            return e => test(e) ? bit : -1;
+        }
+        var (fs, bits) = (tests.Select(t => t.Test).ToArray(), tests.Select(t => t.Bit).ToArray());
+        return e =>
+        {
+            var m = 0;
+            for (var i = 0; i < fs.Length; i++) if (fs[i](e)) m |= bits[i];
+            return m == 0 ? -1 : m;
+        };
+    }
+
     // ordered, only a first-step event can start anything: a group made for a later step alone would wait idle
     protected override bool Creates(int match) => _seq.Ordered ? (match & 1) != 0 : (match & ~UntilBit) != 0;
 

@@ -50,6 +50,7 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
     protected override string TypeName => "threshold";
     protected override TimeSpan Horizon => _threshold.Within;
     protected override int Match(Event e) => _when(e) ? 0 : -1;
+    protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold) => MatcherOf(fold(_when));
 
     protected override void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
     {

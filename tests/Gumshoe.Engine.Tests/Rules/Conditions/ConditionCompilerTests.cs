@@ -292,4 +292,55 @@ public class ConditionCompilerTests
         Assert.True(elapsed < TimeSpan.FromSeconds(20), $"1e6 evaluations took {elapsed.TotalMilliseconds:F0} ms");
         Assert.True(allocated < 100_000, $"allocated {allocated} bytes for 1e6 evaluations");
     }
+
+    // conditions with tests of event.action in every position, against events whose action is (a case variant of) the
+    // value the condition is specialised for, with the other fields varied
+    [Theory]
+    [InlineData("event.action == \"login\" and event.outcome == \"failure\"")]
+    [InlineData("event.action == \"logout\"")]
+    [InlineData("event.action == \"login\" or user.name == \"root\"")]
+    [InlineData("not event.action == \"login\" and event.outcome == \"success\"")]
+    [InlineData("event.action in (\"login\", \"sudo\") and not event.action == \"sudo\"")]
+    [InlineData("event.action in (\"10\", \"login\")")]
+    [InlineData("cased(event.action == \"login\") and event.outcome == \"failure\"")]
+    [InlineData("cased(event.action in (\"Login\", \"sudo\"))")]
+    [InlineData("event.action startswith \"log\" and event.action != \"logout\"")]
+    [InlineData("(event.action == \"login\" and user.name == \"root\") or (event.action == \"sudo\" and event.outcome == \"failure\")")]
+    [InlineData("true and event.action == \"login\"")]
+    public void ASpecialisedConditionAgreesWithTheWholeOneOnEveryEventOfItsValue(string expression)
+    {
+        var whole = ConditionCompiler.Compile(expression);
+        foreach (var value in new[] { "login", "logout", "sudo", "10" })
+        {
+            var special = ConditionCompiler.Specialize(whole, "event.action", value);
+            foreach (var action in new[] { value, value.ToUpperInvariant(), char.ToUpperInvariant(value[0]) + value[1..] })
+                foreach (var outcome in new[] { "failure", "success" })
+                    foreach (var user in new[] { "root", "alice" })
+                    {
+                        var e = new Event();
+                        e.Set("event.action", action);
+                        e.Set("event.outcome", outcome);
+                        e.Set("user.name", user);
+                        Assert.True(whole(e) == special(e), $"{expression} for {value}: {action}/{outcome}/{user}");
+                    }
+        }
+    }
+
+    [Fact]
+    public void ATestTheValueSettlesLeavesOnlyTheRestOrAConstant()
+    {
+        var both = ConditionCompiler.Compile("event.action == \"login\" and event.outcome == \"failure\"");
+        Assert.Same(ConditionCompiler.Never, ConditionCompiler.Specialize(both, "event.action", "sudo"));
+        Assert.NotSame(both, ConditionCompiler.Specialize(both, "event.action", "LOGIN"));
+        var one = ConditionCompiler.Compile("event.action in (\"login\", \"sudo\")");
+        Assert.Same(ConditionCompiler.Always, ConditionCompiler.Specialize(one, "event.action", "Sudo"));
+        Assert.Same(ConditionCompiler.Never, ConditionCompiler.Specialize(one, "event.action", "logout"));
+        // a case-sensitive test can only be settled as false; nothing about another field is settled
+        var cased = ConditionCompiler.Compile("cased(event.action == \"login\")");
+        Assert.Same(cased, ConditionCompiler.Specialize(cased, "event.action", "LOGIN"));
+        Assert.Same(ConditionCompiler.Never, ConditionCompiler.Specialize(cased, "event.action", "sudo"));
+        Assert.Same(both, ConditionCompiler.Specialize(both, "user.name", "login"));
+        Func<Event, bool> byHand = _ => true;
+        Assert.Same(byHand, ConditionCompiler.Specialize(byHand, "event.action", "login"));
+    }
 }
