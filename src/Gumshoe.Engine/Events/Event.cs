@@ -279,15 +279,6 @@ public sealed class Event
         if (Sse.IsSupported) Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref e));
     }
 
-    /// <summary>Has the processor fetch the whole of <paramref name="e"/>'s own object (its fixed fields: time, file, offset).</summary>
-    internal static unsafe void PrefetchObject(Event e)
-    {
-        if (!Sse.IsSupported) return;
-        var p = *(byte**)Unsafe.AsPointer(ref e);
-        Sse.Prefetch0(p);
-        Sse.Prefetch0(p + 64);
-    }
-
     /// <summary>Number of table fields set so far (not counting the fixed ones).</summary>
     public int FieldCount => _count - _freeCount;
 

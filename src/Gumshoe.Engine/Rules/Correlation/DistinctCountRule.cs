@@ -26,7 +26,7 @@ public sealed record DistinctCountOptions
 /// </summary>
 public sealed class DistinctCountRule(string name, Func<Event, bool> when, GroupKey group, DistinctCountOptions distinct, RuleOptions options, MetricsRegistry metrics,
     ValuePool? values = null)
-    : KeyedRule<DistinctCountRule.State>(name, group, options, metrics)
+    : KeyedRule<DistinctCountRule.State>(name, group, options, metrics, distinct.Field)
 {
     private readonly ValuePool _values = values ?? new ValuePool(); // the long-lived instances of the values kept
 
@@ -53,7 +53,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
 
     private bool HasValue(Event e) => e.TryGet(distinct.Field, out var v) && !v.IsNull;
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink)
     {
         ref var s = ref entry.State;
         var t = e.Timestamp.UtcTicks;
@@ -68,8 +68,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
         if (t > s.Newest) s.Newest = t;
         if (s.Newest - t >= T) return; // too old to share the window
         s.Values.RemoveAtOrBefore(s.Newest - T);
-        var value = e.Get(distinct.Field).AsString();
-        s.Values.Update(value, RefOf(e), distinct.Count, _values);
+        s.Values.Update(value!, RefOf(e), distinct.Count, _values);
         if (s.Values.Count < distinct.Count) return;
         var events = s.Values.Items.Select(v => v.Ref).OrderBy(r => r.Timestamp).ThenBy(r => r.Offset).ToArray();
         Fire(key, ref entry.Head, events.Length, events, e, sink);

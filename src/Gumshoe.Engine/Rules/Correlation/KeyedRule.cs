@@ -36,6 +36,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     }
 
     private readonly GroupTable<Entry> _states = new();
+    private readonly string? _valueField;
     private Entry _scratch; // the entry a stateless rule works on
     private readonly Counter _evicted, _expired;
     private readonly CounterCell _matched, _late, _suppressed; // per event: this rule's own shares, bumped without a lock
@@ -43,9 +44,11 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     private long _newest;   // newest event time (ticks) this rule has seen
     private long _clock;    // the rule set's event clock (ticks), 0 until told
 
-    protected KeyedRule(string name, GroupKey group, RuleOptions options, MetricsRegistry metrics)
+    /// <summary>A rule; <paramref name="valueField"/> names a field whose string each match hands to <see cref="OnMatch"/> (read as the event is matched, while it is at hand).</summary>
+    protected KeyedRule(string name, GroupKey group, RuleOptions options, MetricsRegistry metrics, string? valueField = null)
     {
         Name = name;
+        _valueField = valueField;
         Group = group;
         Options = options;
         _evicted = metrics.Counter("gumshoe_rule_keys_evicted_total", "rule", name);
@@ -81,8 +84,13 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     /// <summary>Whether a match of this kind may create state for a new group (an <c>until</c> or <c>expect</c> may not).</summary>
     protected virtual bool Creates(int match) => true;
 
-    /// <summary>Applies a matching event to its group's entry (a blank scratch entry when the rule is <see cref="Stateless"/>).</summary>
-    protected abstract void OnMatch(Event e, int match, GroupKeyValue key, ref Entry entry, IAlertSink sink);
+    /// <summary>
+    /// Applies a matching event to its group's entry (a blank scratch entry when the rule is <see cref="Stateless"/>);
+    /// <paramref name="value"/> is the event's string in the rule's value field, when it names one.
+    /// </summary>
+    protected abstract void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink);
+
+    private string? ValueOf(Event e) => _valueField is { } f && e.TryGet(f, out var v) && !v.IsNull ? v.AsString() : null;
 
     /// <summary>A rule that keeps no per-group state (single without suppression).</summary>
     protected virtual bool Stateless => false;
@@ -123,7 +131,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         else m = Match(e);
         if (m < 0) return;
         var hasKey = Group.TryGetValue(e, out var key);
-        OnMatched(e, m, hasKey, key, sink);
+        OnMatched(e, m, hasKey, key, ValueOf(e), sink);
     }
 
     // A match of a batch, waiting for the rule's turn (see Collect).
@@ -133,6 +141,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         public int Match;
         public bool HasKey;
         public GroupKeyValue Key;
+        public string? Value;   // the value field's string
     }
 
     private Pending[] _pending = [];
@@ -161,6 +170,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         p.At = at;
         p.Match = m;
         p.HasKey = Group.TryGetValue(e, out p.Key);
+        p.Value = ValueOf(e);
     }
 
     void IBatchedRule.Drain(ReadOnlySpan<Event> events, ReadOnlySpan<long> clocks, BatchAlerts alerts)
@@ -179,7 +189,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
                     ref var p = ref pending[k];
                     alerts.At = p.At;
                     AdvanceTo(clocks[p.At], alerts);
-                    OnMatched(events[p.At], p.Match, p.HasKey, p.Key, alerts);
+                    OnMatched(events[p.At], p.Match, p.HasKey, p.Key, p.Value, alerts);
                 }
                 return;
             }
@@ -193,7 +203,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
                 {
                     FetchAheadOf(events, pending, next);
                     ref var p = ref pending[next];
-                    OnMatched(events[j], p.Match, p.HasKey, p.Key, alerts);
+                    OnMatched(events[j], p.Match, p.HasKey, p.Key, p.Value, alerts);
                 }
             }
         }
@@ -217,11 +227,15 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         var (slot, entry) = (k + FetchAhead, k + FetchAhead / 2);
         if (slot < pending.Length && pending[slot].HasKey) _states.PrefetchSlot(pending[slot].Key);
         if (entry >= 0 && entry < pending.Length && pending[entry].HasKey) _states.PrefetchEntry(pending[entry].Key);
-        if (entry >= 0 && entry < pending.Length) Event.PrefetchObject(events[pending[entry].At]);
+        if (entry >= 0 && entry < pending.Length)
+        {
+            CacheLines.Fetch(events[pending[entry].At]);
+            if (pending[entry].Value is { } value) CacheLines.Fetch(value);
+        }
     }
 
     // What a matching event does, after the match: late events, the group, its state.
-    private void OnMatched(Event e, int m, bool hasKey, GroupKeyValue key, IAlertSink sink)
+    private void OnMatched(Event e, int m, bool hasKey, GroupKeyValue key, string? value, IAlertSink sink)
     {
         var t = e.Timestamp.UtcTicks;
         // derived events (input "rule:NAME") carry the time of the evidence they summarise, which may be behind the clock
@@ -236,7 +250,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         if (Stateless)
         {
             _scratch = default;
-            OnMatch(e, m, key, ref _scratch, sink);
+            OnMatch(e, m, key, value, ref _scratch, sink);
             return;
         }
         if (Creates(m))
@@ -252,21 +266,21 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
                 Sweep(force: true, keep: key);
                 added = ref _states.Find(key);
             }
-            Apply(e, m, key, ref added, t, sink);
+            Apply(e, m, key, value, ref added, t, sink);
         }
         else
         {
             ref var found = ref _states.Find(key);
             if (Unsafe.IsNullRef(ref found)) return;
-            Apply(e, m, key, ref found, t, sink);
+            Apply(e, m, key, value, ref found, t, sink);
         }
         if (++_sinceSweep >= 65_536) Sweep(force: false, keep: key);
     }
 
-    private void Apply(Event e, int m, GroupKeyValue key, ref Entry entry, long t, IAlertSink sink)
+    private void Apply(Event e, int m, GroupKeyValue key, string? value, ref Entry entry, long t, IAlertSink sink)
     {
         if (t > entry.Head.Touched) entry.Head.Touched = t;
-        OnMatch(e, m, key, ref entry, sink);
+        OnMatch(e, m, key, value, ref entry, sink);
     }
 
     public void AdvanceClock(DateTimeOffset clock, IAlertSink sink) => AdvanceTo(clock.UtcTicks, sink);
