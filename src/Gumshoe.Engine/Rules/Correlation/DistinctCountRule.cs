@@ -51,6 +51,9 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
         return e => w(e) && HasValue(e) ? 0 : -1;
     }
 
+    // the pooled instance a new value is compared with: an old string somewhere on the heap
+    protected override void PrefetchFor(string value) => _values.Prefetch(value.GetHashCode());
+
     private bool HasValue(Event e) => e.TryGet(distinct.Field, out var v) && !v.IsNull;
 
     protected override void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink)

@@ -92,6 +92,9 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
 
     private string? ValueOf(Event e) => _valueField is { } f && e.TryGet(f, out var v) && !v.IsNull ? v.AsString() : null;
 
+    /// <summary>Starts loading what <see cref="OnMatch"/> will read for a match's value besides its group (the value is in the cache).</summary>
+    protected virtual void PrefetchFor(string value) { }
+
     /// <summary>A rule that keeps no per-group state (single without suppression).</summary>
     protected virtual bool Stateless => false;
 
@@ -219,12 +222,14 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         _pendingCount = 0;
     }
 
-    // Before working on match k: fetches the slot of match k + FetchAhead and the entry of match k + FetchAhead / 2.
-    // From k = −FetchAhead on (before the first match), so the first matches are fetched too.
+    // Before working on match k: fetches the slot of match k + FetchAhead, the entry, event and value of match
+    // k + FetchAhead / 2, and what the value leads to (by then at hand) of match k + FetchAhead / 4. From
+    // k = −FetchAhead on (before the first match), so the first matches are fetched too.
     private void FetchAheadOf(ReadOnlySpan<Event> events, Span<Pending> pending, int k)
     {
         if (Stateless) return;
-        var (slot, entry) = (k + FetchAhead, k + FetchAhead / 2);
+        var (slot, entry, near) = (k + FetchAhead, k + FetchAhead / 2, k + FetchAhead / 4);
+        if (near >= 0 && near < pending.Length && pending[near].Value is { } held) PrefetchFor(held);
         if (slot < pending.Length && pending[slot].HasKey) _states.PrefetchSlot(pending[slot].Key);
         if (entry >= 0 && entry < pending.Length && pending[entry].HasKey) _states.PrefetchEntry(pending[entry].Key);
         if (entry >= 0 && entry < pending.Length)

@@ -25,10 +25,20 @@ public sealed class ValuePool
         _shift = 32 - BitOperations.Log2((uint)capacity / 2);
     }
 
+    /// <summary>Starts loading the pooled values a value with this hash is compared with (see <see cref="Canonical"/>).</summary>
+    public void Prefetch(int hash)
+    {
+        var set = SetOf(hash);
+        if (_slots[set] is { } first) CacheLines.Fetch(first);
+        if (_slots[set + 1] is { } second) CacheLines.Fetch(second);
+    }
+
+    private int SetOf(int hash) => _shift == 32 ? 0 : (int)(((uint)hash * 0x9E3779B1u) >> _shift) * 2;
+
     /// <summary>The pooled instance equal to <paramref name="value"/> (whose hash is <paramref name="hash"/>), or the value itself, pooled from now on.</summary>
     public string Canonical(string value, int hash)
     {
-        var set = _shift == 32 ? 0 : (int)(((uint)hash * 0x9E3779B1u) >> _shift) * 2;
+        var set = SetOf(hash);
         var slots = _slots;
         var first = slots[set];
         if (string.Equals(first, value, StringComparison.Ordinal)) return first!;
