@@ -313,9 +313,10 @@ public sealed class RuleSet
             {
                 // a batch's events were made a thousand events ago and have left the cache: fetch them ahead, as a
                 // replay does as it hands them over (the object, then its field table, then what its fields refer to)
-                if (j + 4 < events.Length) Event.Prefetch(events[j + 4]);
-                if (j + 2 < events.Length) events[j + 2].PrefetchFields();
-                if (j + 1 < events.Length) events[j + 1].PrefetchValues();
+                // (twice the replay's distances: an event's turn here is short, so each load has fewer turns to arrive)
+                if (j + 8 < events.Length) Event.Prefetch(events[j + 8]);
+                if (j + 4 < events.Length) events[j + 4].PrefetchFields();
+                if (j + 2 < events.Length) events[j + 2].PrefetchValues();
                 var e = events[j];
                 if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
                 clocks[j] = _clock;

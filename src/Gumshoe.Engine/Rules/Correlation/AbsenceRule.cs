@@ -17,7 +17,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
 {
     private readonly Func<Event, bool> _when, _expect;
     private readonly TimeSpan _within;
-    private readonly PriorityQueue<GroupKeyValue, long> _deadlines = new();
+    private readonly DeadlineQueue _deadlines = new();
 
     public AbsenceRule(string name, Func<Event, bool> when, Func<Event, bool> expect, TimeSpan within, GroupKey group, RuleOptions options, MetricsRegistry metrics)
         : base(name, group, options, metrics)
@@ -86,6 +86,10 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
     {
         while (_deadlines.TryPeek(out var key, out var deadline) && deadline <= watermark)
         {
+            // the groups of the deadlines next in line (most come due together, as their events came): the slot of
+            // the eighth on, the entry of the fourth, as a batch fetches its matches' groups
+            if (_deadlines.TryPeekAhead(8, out var slotAhead)) PrefetchGroup(slotAhead, stage: 0);
+            if (_deadlines.TryPeekAhead(4, out var entryAhead)) PrefetchGroup(entryAhead, stage: 1);
             _deadlines.Dequeue();
             ref var entry = ref Find(key);
             if (Unsafe.IsNullRef(ref entry) || !entry.State.Waiting || entry.State.Deadline != deadline) continue; // closed or evicted

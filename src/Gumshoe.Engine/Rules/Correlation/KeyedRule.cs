@@ -316,6 +316,13 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     /// <summary>A group's entry without creating it: a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>) when absent.</summary>
     protected ref Entry Find(GroupKeyValue key) => ref _states.Find(key);
 
+    /// <summary>Starts loading a group's table slot (<paramref name="stage"/> 0) or, once that is in, its entry (1).</summary>
+    protected void PrefetchGroup(GroupKeyValue key, int stage)
+    {
+        if (stage == 0) _states.PrefetchSlot(key);
+        else _states.PrefetchEntry(key);
+    }
+
     /// <summary>Forgets a group.</summary>
     protected void Drop(GroupKeyValue key) => _states.Remove(key);
 
