@@ -311,9 +311,9 @@ public sealed class RuleSet
         {
             for (var j = 0; j < events.Length; j++)
             {
-                // a batch's events were made a thousand events ago and have left the cache: fetch them ahead, as a
-                // replay does as it hands them over (the object, then its field table, then what its fields refer to)
-                // (twice the replay's distances: an event's turn here is short, so each load has fewer turns to arrive)
+                // a batch's events were made a thousand events ago and have left the cache: fetch them ahead as a
+                // replay does as it hands them over (the object, then its field table, then what its fields refer
+                // to), twice as far ahead, since an event's turn here is short
                 if (j + 8 < events.Length) Event.Prefetch(events[j + 8]);
                 if (j + 4 < events.Length) events[j + 4].PrefetchFields();
                 if (j + 2 < events.Length) events[j + 2].PrefetchValues();

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
+using Gumshoe.Engine.Rules.Conditions;
 
 namespace Gumshoe.Engine.Rules.Correlation;
 
@@ -52,7 +53,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
     protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold)
     {
         var (when, expect) = (fold(_when), fold(_expect));
-        var never = Conditions.ConditionCompiler.Never;
+        var never = ConditionCompiler.Never;
         if (when == never && expect == never) return null;
         if (expect == never) return e => when(e) ? 1 : -1;
         if (when == never) return e => expect(e) ? 2 : -1;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
+using Gumshoe.Engine.Rules.Conditions;
 
 namespace Gumshoe.Engine.Rules.Correlation;
 
@@ -46,8 +47,8 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold)
     {
         var w = fold(when);
-        if (w == Conditions.ConditionCompiler.Never) return null;
-        if (w == Conditions.ConditionCompiler.Always) return e => HasValue(e) ? 0 : -1;
+        if (w == ConditionCompiler.Never) return null;
+        if (w == ConditionCompiler.Always) return e => HasValue(e) ? 0 : -1;
         return e => w(e) && HasValue(e) ? 0 : -1;
     }
 

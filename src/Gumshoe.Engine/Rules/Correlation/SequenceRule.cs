@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
+using Gumshoe.Engine.Rules.Conditions;
 
 namespace Gumshoe.Engine.Rules.Correlation;
 
@@ -92,7 +93,7 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
         var tests = new List<(Func<Event, bool> Test, int Bit)>();
         for (var i = 0; i < _steps.Length; i++) tests.Add((fold(_steps[i]), 1 << i));
         if (_until is { } u) tests.Add((fold(u), UntilBit));
-        tests.RemoveAll(t => t.Test == Conditions.ConditionCompiler.Never);
+        tests.RemoveAll(t => t.Test == ConditionCompiler.Never);
         if (tests.Count == 0) return null;
         if (tests.Count == 1)
         {
