@@ -272,12 +272,8 @@ public sealed class Event
         }
     }
 
-    /// <summary>Has the processor fetch the start of <paramref name="e"/> (see <see cref="PrefetchFields"/>).</summary>
-    internal static unsafe void Prefetch(Event e)
-    {
-        // an address read now may be stale by the time it is used (the collector moves objects): a hint loses nothing
-        if (Sse.IsSupported) Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref e));
-    }
+    /// <summary>Has the processor fetch <paramref name="e"/>'s own object: its field table's address, its time, file and offset (see <see cref="PrefetchFields"/>).</summary>
+    internal static void Prefetch(Event e) => CacheLines.Fetch(e);
 
     /// <summary>Number of table fields set so far (not counting the fixed ones).</summary>
     public int FieldCount => _count - _freeCount;

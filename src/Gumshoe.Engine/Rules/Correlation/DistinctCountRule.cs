@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Gumshoe.Engine.Events;
 using Gumshoe.Engine.Metrics;
-using Gumshoe.Engine.Rules.Conditions;
 
 namespace Gumshoe.Engine.Rules.Correlation;
 
@@ -42,20 +41,12 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
 
     protected override string TypeName => "distinct_count";
     protected override TimeSpan Horizon => distinct.Within;
-    protected override int Match(Event e) => when(e) && HasValue(e) ? 0 : -1;
-
-    protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold)
-    {
-        var w = fold(when);
-        if (w == ConditionCompiler.Never) return null;
-        if (w == ConditionCompiler.Always) return e => HasValue(e) ? 0 : -1;
-        return e => w(e) && HasValue(e) ? 0 : -1;
-    }
+    // the field counted is the rule's value field: an event without it does not match (see KeyedRule)
+    protected override int Match(Event e) => when(e) ? 0 : -1;
+    protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold) => MatcherOf(fold(when));
 
     // the pooled instance a new value is compared with: an old string somewhere on the heap
     protected override void PrefetchFor(string value) => _values.Prefetch(value.GetHashCode());
-
-    private bool HasValue(Event e) => e.TryGet(distinct.Field, out var v) && !v.IsNull;
 
     protected override void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink)
     {

@@ -44,7 +44,10 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     private long _newest;   // newest event time (ticks) this rule has seen
     private long _clock;    // the rule set's event clock (ticks), 0 until told
 
-    /// <summary>A rule; <paramref name="valueField"/> names a field whose string each match hands to <see cref="OnMatch"/> (read as the event is matched, while it is at hand).</summary>
+    /// <summary>
+    /// A rule; <paramref name="valueField"/> names a field every match must have (an event without it does not match),
+    /// whose string is handed to <see cref="OnMatch"/> (read as the event is matched, while it is at hand).
+    /// </summary>
     protected KeyedRule(string name, GroupKey group, RuleOptions options, MetricsRegistry metrics, string? valueField = null)
     {
         Name = name;
@@ -90,7 +93,12 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     /// </summary>
     protected abstract void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink);
 
-    private string? ValueOf(Event e) => _valueField is { } f && e.TryGet(f, out var v) && !v.IsNull ? v.AsString() : null;
+    // Whether the event has the rule's value field, if it names one, and the field's string.
+    private bool HasValue(Event e, out string? value)
+    {
+        value = _valueField is { } f && e.TryGet(f, out var v) && !v.IsNull ? v.AsString() : null;
+        return value is not null || _valueField is null;
+    }
 
     /// <summary>Starts loading what <see cref="OnMatch"/> will read for a match's value besides its group (the value is in the cache).</summary>
     protected virtual void PrefetchFor(string value) { }
@@ -120,8 +128,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         if (stage == 0) (_matchedFor, _matchResult) = (e, m = Match(e));
         else m = ReferenceEquals(e, _matchedFor) ? _matchResult : Match(e);
         if (m < 0 || !Group.TryGetValue(e, out var key)) return;
-        if (stage == 0) _states.PrefetchSlot(key);
-        else _states.PrefetchEntry(key);
+        PrefetchGroup(key, stage);
     }
 
     private Event? _matchedFor; // the event Prefetch matched, until OnEvent uses the result
@@ -132,9 +139,9 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         int m;
         if (ReferenceEquals(e, _matchedFor)) (m, _matchedFor) = (_matchResult, null);
         else m = Match(e);
-        if (m < 0) return;
+        if (m < 0 || !HasValue(e, out var value)) return;
         var hasKey = Group.TryGetValue(e, out var key);
-        OnMatched(e, m, hasKey, key, ValueOf(e), sink);
+        OnMatched(e, m, hasKey, key, value, sink);
     }
 
     // A match of a batch, waiting for the rule's turn (see Collect).
@@ -168,12 +175,13 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
 
     void IBatchedRule.Collect(Event e, int at, int m)
     {
+        if (!HasValue(e, out var value)) return;
         if (_pendingCount == _pending.Length) Array.Resize(ref _pending, Math.Max(64, _pending.Length * 2));
         ref var p = ref _pending[_pendingCount++];
         p.At = at;
         p.Match = m;
         p.HasKey = Group.TryGetValue(e, out p.Key);
-        p.Value = ValueOf(e);
+        p.Value = value;
     }
 
     void IBatchedRule.Drain(ReadOnlySpan<Event> events, ReadOnlySpan<long> clocks, BatchAlerts alerts)
@@ -234,7 +242,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         if (entry >= 0 && entry < pending.Length && pending[entry].HasKey) _states.PrefetchEntry(pending[entry].Key);
         if (entry >= 0 && entry < pending.Length)
         {
-            CacheLines.Fetch(events[pending[entry].At]);
+            Event.Prefetch(events[pending[entry].At]);
             if (pending[entry].Value is { } value) CacheLines.Fetch(value);
         }
     }
@@ -459,6 +467,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     public string Describe(Event e)
     {
         var m = Match(e);
+        if (m >= 0 && !HasValue(e, out _)) m = -1;
         var matched = DescribeMatch(m);
         if (m >= 0 && e.Timestamp.UtcTicks < Watermark) matched += $" (but late: older than the watermark {Time(Watermark)})";
         return matched + "; " + DescribeGroup(e);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Gumshoe.Engine.Events;
 
 namespace Gumshoe.Engine.Rules.Correlation;
 

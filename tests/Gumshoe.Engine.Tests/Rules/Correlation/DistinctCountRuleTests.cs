@@ -31,6 +31,28 @@ public sealed class DistinctCountRuleTests
     }
 
     [Fact]
+    public void EventsWithoutTheFieldDoNotMatchOneAtATimeOrInABatch()
+    {
+        // b's event has no user.name and c's a null one: only a, d and e count
+        Gumshoe.Engine.Events.Event[] events =
+        [
+            RuleKit.Ev(0, "event.outcome=failure", "source.ip=1.2.3.4", "user.name=a"),
+            RuleKit.Ev(10, "event.outcome=failure", "source.ip=1.2.3.4"),
+            RuleKit.Ev(20, "event.outcome=failure", "source.ip=1.2.3.4", "user.name=b"),
+            RuleKit.Ev(30, "event.outcome=failure", "source.ip=1.2.3.4", "user.name=d"),
+            RuleKit.Ev(40, "event.outcome=failure", "source.ip=1.2.3.4", "user.name=e"),
+        ];
+        events[2].Set("user.name", Gumshoe.Engine.Events.FieldValue.Null);
+        var one = Compile(Rules);
+        Assert.Equal(["spray source.ip=1.2.3.4 n=3 0..40"], Feed(one, events).Select(Line));
+        var batched = Compile(Rules);
+        var sink = new Sink();
+        batched.OnEvents(events, sink);
+        Assert.Equal(["spray source.ip=1.2.3.4 n=3 0..40"], sink.Alerts.Select(Line));
+        Assert.StartsWith("when: no match", one.Rules[0].Describe(events[1]));
+    }
+
+    [Fact]
     public void ValuesSpanningExactlyTheWindowDoNotFire()
     {
         Assert.Empty(Run(Compile(Rules), Fails("1.2.3.4", (0, "a"), (100, "b"), (600, "c"))));

@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace Gumshoe.Engine.Rules.Correlation;
+namespace Gumshoe.Engine.Events;
 
-/// <summary>Cache hints for the objects a rule will read shortly (no effect where there is no prefetch instruction).</summary>
+/// <summary>Cache hints for events and the values they hold, read shortly (no effect where there is no prefetch instruction).</summary>
 internal static class CacheLines
 {
     /// <summary>
