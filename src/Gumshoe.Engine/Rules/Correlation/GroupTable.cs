@@ -37,8 +37,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     internal const int ChunkSize = 1 << ChunkBits;
 
     private Slot[] _slots = [];     // length a power of two, at least twice the entries
-    private int[] _hashes = [];     // per entry: its key's spread hash (rebuilding the slots reads no key)
-    private bool[] _inUse = [];
+    private int[] _hashes = [];     // per entry: its key's spread hash (rebuilding the slots reads no key); 0: free
     private Entry[][] _chunks = []; // entry i is _chunks[i / ChunkSize][i % ChunkSize]
     private int _capacity;          // entries the chunks hold
     private string?[]? _texts;      // per entry: a text key's text (made when the first text key comes)
@@ -55,7 +54,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     /// <summary>The bound for <see cref="IsUsed"/>, <see cref="KeyAt"/> and <see cref="ValueAt"/> (entries in dictionary order).</summary>
     public int End => _used;
 
-    public bool IsUsed(int i) => _inUse[i];
+    public bool IsUsed(int i) => _hashes[i] != 0;
 
     public GroupKeyValue KeyAt(int i) => GroupKeyValue.Unpack(EntryAt(i).Key, _texts?[i]);
 
@@ -70,7 +69,8 @@ internal sealed class GroupTable<TValue> where TValue : struct
     public ref TValue ValueAt(int i) => ref EntryAt(i).Value;
 
     // Spreads the key's hash over the slot index (the low bits of an address key are often all alike: /24 networks).
-    private static int Spread(GroupKeyValue key) => (int)((uint)key.GetHashCode() * 0x9E3779B1u);
+    // Never 0, which marks a free entry: the lowest bit, which picks no home slot, is set.
+    private static int Spread(GroupKeyValue key) => (int)((uint)key.GetHashCode() * 0x9E3779B1u) | 1;
 
     private int HomeOf(int hash) => (int)((uint)hash >> _shift);
 
@@ -95,26 +95,51 @@ internal sealed class GroupTable<TValue> where TValue : struct
     }
 
     /// <summary>
-    /// Starts loading the entry of a key — its own if it has one, else the one a new key would take (its slot should
-    /// be in the cache by now).
+    /// Starts loading the entry of a key — its own if it has one, else the one a new key would take once
+    /// <paramref name="newAhead"/> other new keys have taken theirs (none when negative: the key will not be added); its
+    /// slot should be in the cache by now. Returns whether the key looked new, for the caller's count of new keys ahead.
     /// </summary>
-    public void PrefetchEntry(GroupKeyValue key)
+    /// <remarks>
+    /// Most keys of a rule over many keys are new to it, so a batch's next matches mostly add groups, each taking the
+    /// entry on top of the free list (then the next unused one): the entry for a new key is the one left once the new
+    /// keys before it have taken theirs.
+    /// </remarks>
+    public bool PrefetchEntry(GroupKeyValue key, int newAhead = 0)
     {
-        if (_slots.Length == 0 || !Sse.IsSupported) return;
+        if (!Sse.IsSupported) return false;
+        var entry = EntryFor(key, newAhead, out var isNew);
+        if (entry >= 0)
+        {
+            PrefetchAt(entry);
+            if (isNew) PrefetchHash(entry); // written as the key is added
+        }
+        return isNew;
+    }
+
+    /// <summary>
+    /// The entry a key has, or (<paramref name="isNew"/>) the one it will take after <paramref name="newAhead"/>
+    /// other new keys; -1 when there is none to name (an empty or full table, a negative count).
+    /// </summary>
+    internal int EntryFor(GroupKeyValue key, int newAhead, out bool isNew)
+    {
+        isNew = false;
+        if (_slots.Length == 0) return -1;
         // the first slot with the key's hash names its entry but for a rare collision: no key is compared, which
         // would wait for the very entry being fetched
         var hash = Spread(key);
         var slots = _slots;
         var mask = slots.Length - 1;
-        var entry = -1;
         for (var i = HomeOf(hash); slots[i].Entry != 0; i = (i + 1) & mask)
-            if (slots[i].Hash == hash)
-            {
-                entry = slots[i].Entry - 1;
-                break;
-            }
-        if (entry < 0) entry = _freeCount > 0 ? _free[_freeCount - 1] : _used < _capacity ? _used : -1;
-        if (entry >= 0) PrefetchAt(entry);
+            if (slots[i].Hash == hash) return slots[i].Entry - 1;
+        isNew = true;
+        if (newAhead < 0) return -1;
+        var entry = newAhead < _freeCount ? _free[_freeCount - 1 - newAhead] : _used + newAhead - _freeCount;
+        return entry < _capacity ? entry : -1;
+    }
+
+    private unsafe void PrefetchHash(int i)
+    {
+        fixed (int* h = &_hashes[i]) Sse.Prefetch0(h);
     }
 
     // A hint only: should the array move before the load, nothing is wrong, the lines are merely not used.
@@ -156,7 +181,6 @@ internal sealed class GroupTable<TValue> where TValue : struct
         }
         _slots[-1 - at] = new Slot { Hash = hash, Entry = e + 1 };
         _hashes[e] = hash;
-        _inUse[e] = true;
         // a free or never used entry is all zeros already (FreeAt clears it): only the key is written
         ref var entry = ref EntryAt(e);
         entry.Key = key.Pack();
@@ -198,7 +222,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     {
         EntryAt(i) = default; // no references kept by a free entry, and a new key finds it zeroed
         if (_texts is not null) _texts[i] = null;
-        _inUse[i] = false;
+        _hashes[i] = 0;
         if (_freeCount == _free.Length) Array.Resize(ref _free, _capacity);
         _free[_freeCount++] = i;
     }
@@ -214,8 +238,8 @@ internal sealed class GroupTable<TValue> where TValue : struct
         var mask = slots.Length - 1;
         for (var e = 0; e < _used; e++)
         {
-            if (!_inUse[e]) continue;
             var hash = _hashes[e];
+            if (hash == 0) continue;
             var i = HomeOf(hash);
             while (slots[i].Entry != 0) i = (i + 1) & mask;
             slots[i] = new Slot { Hash = hash, Entry = e + 1 };
@@ -226,7 +250,6 @@ internal sealed class GroupTable<TValue> where TValue : struct
     {
         _slots = [];
         _hashes = [];
-        _inUse = [];
         _chunks = [];
         _capacity = 0;
         _texts = null;
@@ -256,7 +279,6 @@ internal sealed class GroupTable<TValue> where TValue : struct
         }
         if (_texts is not null) Array.Resize(ref _texts, _capacity);
         Array.Resize(ref _hashes, _capacity);
-        Array.Resize(ref _inUse, _capacity);
         _slots = new Slot[2 * _capacity];
         _shift = 32 - System.Numerics.BitOperations.Log2((uint)_slots.Length);
         Relink();

@@ -152,10 +152,12 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         public bool HasKey;
         public GroupKeyValue Key;
         public string? Value;   // the value field's string
+        public bool New;        // its group looked new when its entry was fetched (see FetchAheadOf)
     }
 
     private Pending[] _pending = [];
     private int _pendingCount;
+    private int _newAhead;      // matches fetched as new groups and not yet applied: each will take an entry first
 
     // How many matches ahead a batch fetches the slot of a group, and half as many its entry: far enough for the
     // misses of several groups to be under way at once (measured: 4–32 differ within this machine's noise).
@@ -182,12 +184,14 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         p.Match = m;
         p.HasKey = Group.TryGetValue(e, out p.Key);
         p.Value = value;
+        p.New = false;
     }
 
     void IBatchedRule.Drain(ReadOnlySpan<Event> events, ReadOnlySpan<long> clocks, BatchAlerts alerts)
     {
         var pending = _pending.AsSpan(0, _pendingCount);
         _pendingCount = 0;
+        _newAhead = 0;
         try
         {
             for (var k = -FetchAhead; k < 0; k++) FetchAheadOf(events, pending, k);
@@ -198,6 +202,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
                 {
                     FetchAheadOf(events, pending, k);
                     ref var p = ref pending[k];
+                    if (p.New) _newAhead--;
                     alerts.At = p.At;
                     AdvanceTo(clocks[p.At], alerts);
                     OnMatched(events[p.At], p.Match, p.HasKey, p.Key, p.Value, alerts);
@@ -214,6 +219,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
                 {
                     FetchAheadOf(events, pending, next);
                     ref var p = ref pending[next];
+                    if (p.New) _newAhead--;
                     OnMatched(events[j], p.Match, p.HasKey, p.Key, p.Value, alerts);
                 }
             }
@@ -239,7 +245,16 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         var (slot, entry, near) = (k + FetchAhead, k + FetchAhead / 2, k + FetchAhead / 4);
         if (near >= 0 && near < pending.Length && pending[near].Value is { } held) PrefetchFor(held);
         if (slot < pending.Length && pending[slot].HasKey) _states.PrefetchSlot(pending[slot].Key);
-        if (entry >= 0 && entry < pending.Length && pending[entry].HasKey) _states.PrefetchEntry(pending[entry].Key);
+        if (entry >= 0 && entry < pending.Length && pending[entry].HasKey)
+        {
+            // a match that may not create its group (an until, an expect) takes no entry when the group is new
+            var creates = Creates(pending[entry].Match);
+            if (_states.PrefetchEntry(pending[entry].Key, creates ? _newAhead : -1) && creates)
+            {
+                pending[entry].New = true;
+                _newAhead++;
+            }
+        }
         if (entry >= 0 && entry < pending.Length)
         {
             Event.Prefetch(events[pending[entry].At]);

@@ -93,6 +93,29 @@ public sealed class GroupTableTests
         new GroupTable<int>().PrefetchEntry(GroupKeyValue.Ipv4(1));
     }
     [Fact]
+    public void TheEntryNamedForANewKeyIsTheOneItTakesOnceTheNewKeysAheadHaveTakenTheirs()
+    {
+        var table = new GroupTable<int>();
+        for (uint k = 1; k <= 9; k++) table.GetOrAdd(GroupKeyValue.Ipv4(k), out _) = (int)k;
+        foreach (var k in new uint[] { 2, 7, 4 }) Assert.True(table.Remove(GroupKeyValue.Ipv4(k)));
+        // a key held names its own entry
+        var own = table.EntryFor(GroupKeyValue.Ipv4(5), 3, out var isNew);
+        Assert.False(isNew);
+        Assert.Equal(5u, (uint)table.ValueAt(own));
+        // six new keys, named all before any is added (as a batch fetches ahead): three freed entries, the last freed
+        // first, then three never used
+        var keys = Enumerable.Range(100, 6).Select(k => GroupKeyValue.Ipv4((uint)k)).ToArray();
+        var named = keys.Select((k, ahead) => table.EntryFor(k, ahead, out var n) is var e && n ? e : -2).ToArray();
+        foreach (var k in keys) table.GetOrAdd(k, out _);
+        Assert.Equal(keys.Select(k => Enumerable.Range(0, table.End).Single(i => table.IsUsed(i) && table.KeyAt(i) == k)), named);
+        Assert.Equal(new[] { 3, 6, 1, 9, 10, 11 }, named);
+        // beyond the room left, or for a key that will not be added, no entry is named
+        Assert.Equal(-1, table.EntryFor(GroupKeyValue.Ipv4(500), 16 - table.End, out _));
+        Assert.Equal(-1, table.EntryFor(GroupKeyValue.Ipv4(501), -1, out isNew));
+        Assert.True(isNew);
+    }
+
+    [Fact]
     public void ASweepFreesManyThenRelinksAndEveryKeyLeftIsFoundAgain()
     {
         var rng = new Random(11);
