@@ -68,9 +68,13 @@ internal sealed class GroupTable<TValue> where TValue : struct
 
     public ref TValue ValueAt(int i) => ref EntryAt(i).Value;
 
+    /// <summary>
+    /// A key's hash as the table uses it, for the overloads that take it: a caller that looks a key up several times
+    /// (fetching ahead, then adding) works it out once.
+    /// </summary>
     // Spreads the key's hash over the slot index (the low bits of an address key are often all alike: /24 networks).
     // Never 0, which marks a free entry: the lowest bit, which picks no home slot, is set.
-    private static int Spread(GroupKeyValue key) => (int)((uint)key.GetHashCode() * 0x9E3779B1u) | 1;
+    public static int HashOf(GroupKeyValue key) => (int)((uint)key.GetHashCode() * 0x9E3779B1u) | 1;
 
     private int HomeOf(int hash) => (int)((uint)hash >> _shift);
 
@@ -88,10 +92,13 @@ internal sealed class GroupTable<TValue> where TValue : struct
     }
 
     /// <summary>Starts loading the home slot of a key into the cache (no effect without SSE).</summary>
-    public unsafe void PrefetchSlot(GroupKeyValue key)
+    public void PrefetchSlot(GroupKeyValue key) => PrefetchSlot(HashOf(key));
+
+    /// <inheritdoc cref="PrefetchSlot(GroupKeyValue)"/>
+    public unsafe void PrefetchSlot(int hash)
     {
         if (_slots.Length == 0 || !Sse.IsSupported) return;
-        fixed (Slot* s = &_slots[HomeOf(Spread(key))]) Sse.Prefetch0(s);
+        fixed (Slot* s = &_slots[HomeOf(hash)]) Sse.Prefetch0(s);
     }
 
     /// <summary>
@@ -104,10 +111,13 @@ internal sealed class GroupTable<TValue> where TValue : struct
     /// entry on top of the free list (then the next unused one): the entry for a new key is the one left once the new
     /// keys before it have taken theirs.
     /// </remarks>
-    public bool PrefetchEntry(GroupKeyValue key, int newAhead = 0)
+    public bool PrefetchEntry(GroupKeyValue key, int newAhead = 0) => PrefetchEntry(HashOf(key), newAhead);
+
+    /// <inheritdoc cref="PrefetchEntry(GroupKeyValue, int)"/>
+    public bool PrefetchEntry(int hash, int newAhead)
     {
         if (!Sse.IsSupported) return false;
-        var entry = EntryFor(key, newAhead, out var isNew);
+        var entry = EntryFor(hash, newAhead, out var isNew);
         if (entry >= 0)
         {
             PrefetchAt(entry);
@@ -120,13 +130,14 @@ internal sealed class GroupTable<TValue> where TValue : struct
     /// The entry a key has, or (<paramref name="isNew"/>) the one it will take after <paramref name="newAhead"/>
     /// other new keys; -1 when there is none to name (an empty or full table, a negative count).
     /// </summary>
-    internal int EntryFor(GroupKeyValue key, int newAhead, out bool isNew)
+    internal int EntryFor(GroupKeyValue key, int newAhead, out bool isNew) => EntryFor(HashOf(key), newAhead, out isNew);
+
+    // The first slot with the key's hash names its entry but for a rare collision: no key is compared, which would
+    // wait for the very entry being fetched.
+    private int EntryFor(int hash, int newAhead, out bool isNew)
     {
         isNew = false;
         if (_slots.Length == 0) return -1;
-        // the first slot with the key's hash names its entry but for a rare collision: no key is compared, which
-        // would wait for the very entry being fetched
-        var hash = Spread(key);
         var slots = _slots;
         var mask = slots.Length - 1;
         for (var i = HomeOf(hash); slots[i].Entry != 0; i = (i + 1) & mask)
@@ -159,18 +170,23 @@ internal sealed class GroupTable<TValue> where TValue : struct
     }
 
     /// <summary>The entry of a key, or a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>).</summary>
-    public ref TValue Find(GroupKeyValue key)
+    public ref TValue Find(GroupKeyValue key) => ref Find(key, HashOf(key));
+
+    /// <inheritdoc cref="Find(GroupKeyValue)"/>
+    public ref TValue Find(GroupKeyValue key, int hash)
     {
         if (_slots.Length == 0) return ref Unsafe.NullRef<TValue>();
-        var at = Probe(key, Spread(key));
+        var at = Probe(key, hash);
         if (at < 0) return ref Unsafe.NullRef<TValue>();
         return ref EntryAt(_slots[at].Entry - 1).Value;
     }
 
     /// <summary>The entry of a key, added (default) when absent. The reference is valid until the next add.</summary>
-    public ref TValue GetOrAdd(GroupKeyValue key, out bool exists)
+    public ref TValue GetOrAdd(GroupKeyValue key, out bool exists) => ref GetOrAdd(key, HashOf(key), out exists);
+
+    /// <inheritdoc cref="GetOrAdd(GroupKeyValue, out bool)"/>
+    public ref TValue GetOrAdd(GroupKeyValue key, int hash, out bool exists)
     {
-        var hash = Spread(key);
         var at = _slots.Length == 0 ? -1 : Probe(key, hash);
         exists = at >= 0;
         if (exists) return ref EntryAt(_slots[at].Entry - 1).Value;
@@ -197,7 +213,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     public bool Remove(GroupKeyValue key)
     {
         if (_slots.Length == 0) return false;
-        var at = Probe(key, Spread(key));
+        var at = Probe(key, HashOf(key));
         if (at < 0) return false;
         var e = _slots[at].Entry - 1;
         // backward-shift deletion: every later slot of the run that may sit earlier moves up, so probes still end at

@@ -141,7 +141,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         else m = Match(e);
         if (m < 0 || !HasValue(e, out var value)) return;
         var hasKey = Group.TryGetValue(e, out var key);
-        OnMatched(e, m, hasKey, key, value, sink);
+        OnMatched(e, m, hasKey, key, hasKey ? GroupTable<Entry>.HashOf(key) : 0, value, sink);
     }
 
     // A match of a batch, waiting for the rule's turn (see Collect).
@@ -151,6 +151,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         public int Match;
         public bool HasKey;
         public GroupKeyValue Key;
+        public int Hash;        // the key's hash in the table (worked out once: fetched ahead, then looked up)
         public string? Value;   // the value field's string
         public bool New;        // its group looked new when its entry was fetched (see FetchAheadOf)
     }
@@ -183,6 +184,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         p.At = at;
         p.Match = m;
         p.HasKey = Group.TryGetValue(e, out p.Key);
+        p.Hash = p.HasKey ? GroupTable<Entry>.HashOf(p.Key) : 0;
         p.Value = value;
         p.New = false;
     }
@@ -205,7 +207,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
                     if (p.New) _newAhead--;
                     alerts.At = p.At;
                     AdvanceTo(clocks[p.At], alerts);
-                    OnMatched(events[p.At], p.Match, p.HasKey, p.Key, p.Value, alerts);
+                    OnMatched(events[p.At], p.Match, p.HasKey, p.Key, p.Hash, p.Value, alerts);
                 }
                 return;
             }
@@ -220,7 +222,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
                     FetchAheadOf(events, pending, next);
                     ref var p = ref pending[next];
                     if (p.New) _newAhead--;
-                    OnMatched(events[j], p.Match, p.HasKey, p.Key, p.Value, alerts);
+                    OnMatched(events[j], p.Match, p.HasKey, p.Key, p.Hash, p.Value, alerts);
                 }
             }
         }
@@ -244,12 +246,12 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         if (Stateless) return;
         var (slot, entry, near) = (k + FetchAhead, k + FetchAhead / 2, k + FetchAhead / 4);
         if (near >= 0 && near < pending.Length && pending[near].Value is { } held) PrefetchFor(held);
-        if (slot < pending.Length && pending[slot].HasKey) _states.PrefetchSlot(pending[slot].Key);
+        if (slot < pending.Length && pending[slot].HasKey) _states.PrefetchSlot(pending[slot].Hash);
         if (entry >= 0 && entry < pending.Length && pending[entry].HasKey)
         {
             // a match that may not create its group (an until, an expect) takes no entry when the group is new
             var creates = Creates(pending[entry].Match);
-            if (_states.PrefetchEntry(pending[entry].Key, creates ? _newAhead : -1) && creates)
+            if (_states.PrefetchEntry(pending[entry].Hash, creates ? _newAhead : -1) && creates)
             {
                 pending[entry].New = true;
                 _newAhead++;
@@ -263,7 +265,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     }
 
     // What a matching event does, after the match: late events, the group, its state.
-    private void OnMatched(Event e, int m, bool hasKey, GroupKeyValue key, string? value, IAlertSink sink)
+    private void OnMatched(Event e, int m, bool hasKey, GroupKeyValue key, int hash, string? value, IAlertSink sink)
     {
         var t = e.Timestamp.UtcTicks;
         // derived events (input "rule:NAME") carry the time of the evidence they summarise, which may be behind the clock
@@ -288,17 +290,17 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
             // copy into fresh memory) is left for when they need it
             if (_states.Full && _sinceSweep >= _states.Count / 4) Sweep(force: false, keep: key);
             // one hash lookup finds the group or makes room for it
-            ref var added = ref _states.GetOrAdd(key, out var exists);
+            ref var added = ref _states.GetOrAdd(key, hash, out var exists);
             if (!exists && _states.Count > Options.MaxKeys)
             {
                 Sweep(force: true, keep: key);
-                added = ref _states.Find(key);
+                added = ref _states.Find(key, hash);
             }
             Apply(e, m, key, value, ref added, t, sink);
         }
         else
         {
-            ref var found = ref _states.Find(key);
+            ref var found = ref _states.Find(key, hash);
             if (Unsafe.IsNullRef(ref found)) return;
             Apply(e, m, key, value, ref found, t, sink);
         }

@@ -16,6 +16,7 @@ namespace Gumshoe.Engine.Rules.Correlation;
 public sealed class ValuePool
 {
     private readonly string?[] _slots; // pairs: the most recently met value of a set first
+    private readonly int[] _hashes;    // beside each slot, its value's hash: a value is compared only with one of its hash
     private readonly int _shift;       // 32 − log2(sets): the top bits of a spread hash pick the set
 
     /// <summary>A pool of <paramref name="capacity"/> values (a power of two, at least 2).</summary>
@@ -23,15 +24,16 @@ public sealed class ValuePool
     {
         capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity));
         _slots = new string?[capacity];
+        _hashes = new int[capacity];
         _shift = 32 - BitOperations.Log2((uint)capacity / 2);
     }
 
-    /// <summary>Starts loading the pooled values a value with this hash is compared with (see <see cref="Canonical"/>).</summary>
+    /// <summary>Starts loading the pooled value a value with this hash would be compared with (see <see cref="Canonical"/>).</summary>
     public void Prefetch(int hash)
     {
         var set = SetOf(hash);
-        if (_slots[set] is { } first) CacheLines.Fetch(first);
-        if (_slots[set + 1] is { } second) CacheLines.Fetch(second);
+        var at = _hashes[set] == hash ? set : _hashes[set + 1] == hash ? set + 1 : -1;
+        if (at >= 0 && _slots[at] is { } pooled) CacheLines.Fetch(pooled);
     }
 
     private int SetOf(int hash) => _shift == 32 ? 0 : (int)(((uint)hash * 0x9E3779B1u) >> _shift) * 2;
@@ -40,16 +42,18 @@ public sealed class ValuePool
     public string Canonical(string value, int hash)
     {
         var set = SetOf(hash);
-        var slots = _slots;
+        var (slots, hashes) = (_slots, _hashes);
         var first = slots[set];
-        if (string.Equals(first, value, StringComparison.Ordinal)) return first!;
+        if (hashes[set] == hash && string.Equals(first, value, StringComparison.Ordinal)) return first!;
         var second = slots[set + 1];
-        if (string.Equals(second, value, StringComparison.Ordinal))
+        if (hashes[set + 1] == hash && string.Equals(second, value, StringComparison.Ordinal))
         {
             (slots[set], slots[set + 1]) = (second, first);
+            (hashes[set], hashes[set + 1]) = (hash, hashes[set]);
             return second!;
         }
         (slots[set], slots[set + 1]) = (value, first);
+        (hashes[set], hashes[set + 1]) = (hash, hashes[set]);
         return value;
     }
 }
