@@ -34,6 +34,22 @@ public sealed class ValuePoolTests
     }
 
     [Fact]
+    public void AValueIsComparedOnlyWithThePooledValueOfItsHashAndFetchingAheadIsAHint()
+    {
+        // the hash kept beside each pooled value decides which one a value is compared with: a value handed over
+        // with another hash (never so in use: the hash is the value's own) is not taken for the pooled one
+        var pool = new ValuePool(2);
+        var a = new string("alice".AsSpan());
+        pool.Canonical(a, a.GetHashCode());
+        var again = new string("alice".AsSpan());
+        Assert.Same(again, pool.Canonical(again, a.GetHashCode() ^ 1));
+        Assert.Same(a, pool.Canonical(new string("alice".AsSpan()), a.GetHashCode()));
+        pool.Prefetch(a.GetHashCode());
+        pool.Prefetch(12345);
+        new ValuePool(2).Prefetch(0);
+    }
+
+    [Fact]
     public void ManyValuesAreEachGivenBackEqual()
     {
         var pool = new ValuePool(16);
