@@ -64,7 +64,7 @@ public sealed class AbsenceRule : KeyedRule<AbsenceRule.State>
         };
     }
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, MatchValue value, ref Entry entry, IAlertSink sink)
     {
         ref var s = ref entry.State;
         var t = e.Timestamp.UtcTicks;

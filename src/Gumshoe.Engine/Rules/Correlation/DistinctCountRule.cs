@@ -46,9 +46,9 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold) => MatcherOf(fold(when));
 
     // the pooled instance a new value is compared with: an old string somewhere on the heap
-    protected override void PrefetchFor(string value) => _values.Prefetch(value.GetHashCode());
+    protected override void PrefetchFor(MatchValue value) => _values.Prefetch(value.Hash);
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, MatchValue value, ref Entry entry, IAlertSink sink)
     {
         ref var s = ref entry.State;
         var t = e.Timestamp.UtcTicks;
@@ -63,7 +63,7 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
         if (t > s.Newest) s.Newest = t;
         if (s.Newest - t >= T) return; // too old to share the window
         s.Values.RemoveAtOrBefore(s.Newest - T);
-        s.Values.Update(value!, RefOf(e), distinct.Count, _values);
+        s.Values.Update(value.Text!, value.Hash, RefOf(e), distinct.Count, _values);
         if (s.Values.Count < distinct.Count) return;
         var events = s.Values.Items.Select(v => v.Ref).OrderBy(r => r.Timestamp).ThenBy(r => r.Offset).ToArray();
         Fire(key, ref entry.Head, events.Length, events, e, sink);

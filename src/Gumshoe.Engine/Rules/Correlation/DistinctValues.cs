@@ -91,9 +91,12 @@ public struct DistinctValues
     /// Sets a value's latest event unless the value is held with a later one (one search, where a look-up and then a
     /// set are two). A value new to the group is kept as <paramref name="pool"/>'s instance of it.
     /// </summary>
-    public void Update(string value, EventRef r, int capacity, ValuePool? pool = null)
+    public void Update(string value, EventRef r, int capacity, ValuePool? pool = null) => Update(value, value.GetHashCode(), r, capacity, pool);
+
+    /// <inheritdoc cref="Update(string, EventRef, int, ValuePool?)"/>
+    /// <param name="hash">The value's <see cref="string.GetHashCode()"/>, worked out already.</param>
+    public void Update(string value, int hash, EventRef r, int capacity, ValuePool? pool)
     {
-        var hash = value.GetHashCode();
         var at = Find(value, hash);
         if (at >= 0 && Held[at].Ticks > r.Timestamp.UtcTicks) return;
         if (at < 0 && pool is not null) value = pool.Canonical(value, hash);

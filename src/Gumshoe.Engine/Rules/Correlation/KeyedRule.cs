@@ -28,6 +28,9 @@ public struct KeyState
 /// </remarks>
 public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : struct
 {
+    /// <summary>A match's string in the rule's value field (null when the rule names none) and that string's hash.</summary>
+    protected readonly record struct MatchValue(string? Text, int Hash);
+
     /// <summary>One group's entry: the header every type keeps and the type's own state.</summary>
     protected struct Entry
     {
@@ -89,19 +92,21 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
 
     /// <summary>
     /// Applies a matching event to its group's entry (a blank scratch entry when the rule is <see cref="Stateless"/>);
-    /// <paramref name="value"/> is the event's string in the rule's value field, when it names one.
+    /// <paramref name="value"/> is the event's string in the rule's value field with its hash (no text when it names none).
     /// </summary>
-    protected abstract void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink);
+    protected abstract void OnMatch(Event e, int match, GroupKeyValue key, MatchValue value, ref Entry entry, IAlertSink sink);
 
-    // Whether the event has the rule's value field, if it names one, and the field's string.
-    private bool HasValue(Event e, out string? value)
+    // Whether the event has the rule's value field, if it names one, and the field's string with its hash (worked out
+    // once: a batch fetches ahead by it, then the rule looks the value up).
+    private bool HasValue(Event e, out MatchValue value)
     {
-        value = _valueField is { } f && e.TryGet(f, out var v) && !v.IsNull ? v.AsString() : null;
-        return value is not null || _valueField is null;
+        var text = _valueField is { } f && e.TryGet(f, out var v) && !v.IsNull ? v.AsString() : null;
+        value = new MatchValue(text, text?.GetHashCode() ?? 0);
+        return text is not null || _valueField is null;
     }
 
     /// <summary>Starts loading what <see cref="OnMatch"/> will read for a match's value besides its group (the value is in the cache).</summary>
-    protected virtual void PrefetchFor(string value) { }
+    protected virtual void PrefetchFor(MatchValue value) { }
 
     /// <summary>A rule that keeps no per-group state (single without suppression).</summary>
     protected virtual bool Stateless => false;
@@ -152,7 +157,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         public bool HasKey;
         public GroupKeyValue Key;
         public int Hash;        // the key's hash in the table (worked out once: fetched ahead, then looked up)
-        public string? Value;   // the value field's string
+        public MatchValue Value; // the value field's string
         public bool New;        // its group looked new when its entry was fetched (see FetchAheadOf)
     }
 
@@ -245,7 +250,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     {
         if (Stateless) return;
         var (slot, entry, near) = (k + FetchAhead, k + FetchAhead / 2, k + FetchAhead / 4);
-        if (near >= 0 && near < pending.Length && pending[near].Value is { } held) PrefetchFor(held);
+        if (near >= 0 && near < pending.Length && pending[near].Value.Text is not null) PrefetchFor(pending[near].Value);
         if (slot < pending.Length && pending[slot].HasKey) _states.PrefetchSlot(pending[slot].Hash);
         if (entry >= 0 && entry < pending.Length && pending[entry].HasKey)
         {
@@ -260,12 +265,12 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         if (entry >= 0 && entry < pending.Length)
         {
             Event.Prefetch(events[pending[entry].At]);
-            if (pending[entry].Value is { } value) CacheLines.Fetch(value);
+            if (pending[entry].Value.Text is { } value) CacheLines.Fetch(value);
         }
     }
 
     // What a matching event does, after the match: late events, the group, its state.
-    private void OnMatched(Event e, int m, bool hasKey, GroupKeyValue key, int hash, string? value, IAlertSink sink)
+    private void OnMatched(Event e, int m, bool hasKey, GroupKeyValue key, int hash, MatchValue value, IAlertSink sink)
     {
         var t = e.Timestamp.UtcTicks;
         // derived events (input "rule:NAME") carry the time of the evidence they summarise, which may be behind the clock
@@ -307,7 +312,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         if (++_sinceSweep >= 65_536) Sweep(force: false, keep: key);
     }
 
-    private void Apply(Event e, int m, GroupKeyValue key, string? value, ref Entry entry, long t, IAlertSink sink)
+    private void Apply(Event e, int m, GroupKeyValue key, MatchValue value, ref Entry entry, long t, IAlertSink sink)
     {
         if (t > entry.Head.Touched) entry.Head.Touched = t;
         OnMatch(e, m, key, value, ref entry, sink);

@@ -112,7 +112,7 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
     // ordered, only a first-step event can start anything: a group made for a later step alone would wait idle
     protected override bool Creates(int match) => _seq.Ordered ? (match & 1) != 0 : (match & ~UntilBit) != 0;
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, MatchValue value, ref Entry entry, IAlertSink sink)
     {
         if ((match & UntilBit) != 0)
         {

@@ -21,7 +21,7 @@ public sealed class SingleRule(string name, Func<Event, bool> when, GroupKey gro
     protected override int Match(Event e) => when(e) ? 0 : -1;
     protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold) => MatcherOf(fold(when));
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink) =>
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, MatchValue value, ref Entry entry, IAlertSink sink) =>
         Fire(key, ref entry.Head, 1, [RefOf(e)], e, sink);
 
     protected override JsonNode SaveState(in State s) => new JsonObject();

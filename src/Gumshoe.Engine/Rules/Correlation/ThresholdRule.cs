@@ -52,7 +52,7 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
     protected override int Match(Event e) => _when(e) ? 0 : -1;
     protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold) => MatcherOf(fold(_when));
 
-    protected override void OnMatch(Event e, int match, GroupKeyValue key, string? value, ref Entry entry, IAlertSink sink)
+    protected override void OnMatch(Event e, int match, GroupKeyValue key, MatchValue value, ref Entry entry, IAlertSink sink)
     {
         ref var s = ref entry.State;
         var t = e.Timestamp.UtcTicks;
