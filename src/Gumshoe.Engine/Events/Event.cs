@@ -73,28 +73,70 @@ public sealed class Event
     }
 
     /// <summary>Reads a field by its dotted name.</summary>
-    public bool TryGet(string name, out FieldValue value)
+    public bool TryGet(string name, out FieldValue value) =>
+        TryGetProperty(name, out value, out var found) ? found : TryGetStoredOrNested(name, out value, out _);
+
+    // The fields every event has as properties: handled (true) with whether the event has it (found).
+    private bool TryGetProperty(string name, out FieldValue value, out bool found)
     {
         switch (name)
         {
-            case Ecs.Timestamp: value = FieldValue.Timestamp(Timestamp); return true;
-            case Ecs.EventOriginal: value = Original is null ? default : FieldValue.String(Original); return Original is not null;
-            case Ecs.LogFilePath: value = FilePath is null ? default : FieldValue.String(FilePath); return FilePath is not null;
-            case Ecs.LogOffset: value = Offset >= 0 ? FieldValue.Long(Offset) : default; return Offset >= 0;
-            case Ecs.InputName: value = FieldValue.String(Input); return true;
+            case Ecs.Timestamp: value = FieldValue.Timestamp(Timestamp); found = true; return true;
+            case Ecs.EventOriginal: value = Original is null ? default : FieldValue.String(Original); found = Original is not null; return true;
+            case Ecs.LogFilePath: value = FilePath is null ? default : FieldValue.String(FilePath); found = FilePath is not null; return true;
+            case Ecs.LogOffset: value = Offset >= 0 ? FieldValue.Long(Offset) : default; found = Offset >= 0; return true;
+            case Ecs.InputName: value = FieldValue.String(Input); found = true; return true;
         }
+        value = default;
+        found = false;
+        return false;
+    }
+
+    // A stored field (at: its index) or one nested in a stored object (at: -1).
+    private bool TryGetStoredOrNested(string name, out FieldValue value, out int at)
+    {
         var i = IndexOf(name);
         if (i < 0 && _deferred is not null)
         {
             Expand();
             i = IndexOf(name);
         }
+        at = i;
         if (i >= 0)
         {
             value = _fields[i].Value;
             return true;
         }
         return TryGetNested(name, out value);
+    }
+
+    /// <summary>
+    /// <see cref="TryGet(string, out FieldValue)"/> for a caller that asks for the same field of event after event (a
+    /// rule's condition): <paramref name="hint"/> is where it found the field last time (-1 at first) and is updated.
+    /// Events from one parser store their fields in the same order, so the first place looked is mostly the right one,
+    /// where a lookup otherwise compares the name with the fields stored after it.
+    /// </summary>
+    /// <remarks>A hint is only ever a place to look first: a wrong or stale one (another kind of event, a racing
+    /// writer) costs the usual lookup.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryGet(string name, ref int hint, out FieldValue value)
+    {
+        var fields = _fields;
+        var h = hint;
+        if ((uint)h < (uint)fields.Length && h < _count && ReferenceEquals(fields[h].Name, name))
+        {
+            value = fields[h].Value;
+            return true;
+        }
+        return TryGetAndHint(name, ref hint, out value);
+    }
+
+    private bool TryGetAndHint(string name, ref int hint, out FieldValue value)
+    {
+        if (TryGetProperty(name, out value, out var found)) return found; // a property is never hinted at
+        if (!TryGetStoredOrNested(name, out value, out var at)) return false;
+        if (at >= 0 && ReferenceEquals(_fields[at].Name, name)) hint = at;
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -13,7 +13,13 @@ public sealed class GroupKey
 {
     private readonly (string Field, int V4Prefix, int V6Prefix, string Label)[] _parts;
 
-    private GroupKey((string, int, int, string)[] parts) => _parts = [.. parts.Select(p => (Events.FieldNames.Intern(p.Item1), p.Item2, p.Item3, p.Item4))];
+    private GroupKey((string, int, int, string)[] parts)
+    {
+        _parts = [.. parts.Select(p => (Events.FieldNames.Intern(p.Item1), p.Item2, p.Item3, p.Item4))];
+        _hints = [.. _parts.Select(_ => -1)];
+    }
+
+    private readonly int[] _hints; // per part: where events have had its field (see Event.TryGet)
 
     /// <summary>The event fields the key is made of.</summary>
     public IEnumerable<string> Fields => _parts.Select(p => p.Field);
@@ -117,7 +123,7 @@ public sealed class GroupKey
     {
         var (field, v4, v6, _) = _parts[0];
         key = default;
-        if (!e.TryGet(field, out var v) || v.IsNull) return false;
+        if (!e.TryGet(field, ref _hints[0], out var v) || v.IsNull) return false;
         if (IsPrefixed(0))
         {
             if (v.AsIp() is { } ip) key = GroupKeyValue.Network(ip, ip.AddressFamily == AddressFamily.InterNetwork ? v4 : v6);
@@ -152,7 +158,7 @@ public sealed class GroupKey
     {
         var (field, v4, v6, _) = _parts[i];
         text = "";
-        if (!e.TryGet(field, out var v) || v.IsNull) return false;
+        if (!e.TryGet(field, ref _hints[i], out var v) || v.IsNull) return false;
         if ((v4 < 32 || v6 < 128) && v.AsIp() is { } ip)
         {
             var prefix = ip.AddressFamily == AddressFamily.InterNetwork ? v4 : v6;

@@ -98,7 +98,7 @@ public sealed class RuleIndex
     private Bucket BucketOf(Event e)
     {
         if (Field is null) return _all;
-        if (!e.TryGet(Field, out var v) || v.IsNull) return _otherwise;
+        if (!e.TryGet(Field, ref _fieldHint, out var v) || v.IsNull) return _otherwise;
         if (v.Kind != FieldKind.String) return _all;
         var text = v.AsString();
         // parsers set event.action from their own constants: the same few string instances, event after event, which
@@ -113,6 +113,8 @@ public sealed class RuleIndex
         recent = new Recent(text, bucket);
         return bucket;
     }
+
+    private int _fieldHint = -1; // where events have had the indexed field (see Event.TryGet)
 
     private const int RecentSize = 16;
     private readonly record struct Recent(string? Text, Bucket Bucket);

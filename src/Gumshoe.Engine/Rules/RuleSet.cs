@@ -290,7 +290,7 @@ public sealed class RuleSet
                 rules[i].Batched!.Drain(events, clocks, alerts);
             }
             if (alerts.Count == 0) return;
-            foreach (var (_, _, rule, alert, trigger) in alerts.InOrder()) rules[rule].Outlet.With(sink, 0).Emit(alert, trigger);
+            foreach (var (_, rule, alert, trigger) in alerts.InOrder()) rules[rule].Outlet.With(sink, 0).Emit(alert, trigger);
         }
         catch
         {

@@ -23,6 +23,45 @@ public sealed class EventTests
     }
 
     [Fact]
+    public void A_hinted_lookup_gives_what_a_plain_one_gives_whatever_the_hint_says()
+    {
+        var first = new Event();
+        first.Set("event.action", "login");
+        first.Set("source.ip", "10.0.0.1");
+        var hint = -1;
+        Assert.True(first.TryGet("source.ip", ref hint, out var v));
+        Assert.Equal("10.0.0.1", v.AsString());
+        Assert.Equal(1, hint); // where it was found: looked at first next time
+        // the next event has its fields in another order, or lacks the field, or had it removed: the hint only misleads
+        var other = new Event();
+        other.Set("source.ip", "10.0.0.2");
+        other.Set("event.action", "logout");
+        Assert.True(other.TryGet("source.ip", ref hint, out v));
+        Assert.Equal("10.0.0.2", v.AsString());
+        Assert.Equal(0, hint);
+        var lacking = new Event();
+        lacking.Set("source.ip", "10.0.0.3");
+        lacking.Remove("source.ip");
+        Assert.False(lacking.TryGet("source.ip", ref hint, out _));
+        Assert.False(new Event().TryGet("source.ip", ref hint, out _));
+        hint = 99;
+        Assert.True(first.TryGet(Copy("source.ip"), ref hint, out v)); // another instance of the name: found by text
+        Assert.Equal("10.0.0.1", v.AsString());
+        // a property is never hinted at, even when a field of its name was stored: the property wins, as in TryGet
+        var input = new Event { Input = "auth" };
+        input.Set("gumshoe.input", "stored");
+        hint = -1;
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True(input.TryGet("gumshoe.input", ref hint, out v));
+            Assert.Equal("auth", v.AsString());
+            Assert.Equal(-1, hint);
+        }
+        Assert.True(input.TryGet("@timestamp", ref hint, out v));
+        Assert.Equal(-1, hint);
+    }
+
+    [Fact]
     public void Removed_fields_are_gone_and_their_slots_serve_new_ones_in_order()
     {
         var e = new Event();

@@ -360,7 +360,8 @@ public static class ConditionCompiler
             case ExistsNode x:
             {
                 var field = FieldNames.Intern(x.Field);
-                return Remembered(new(e => e.TryGet(field, out var v) && !v.IsNull, 1), x, options);
+                var hint = -1;
+                return Remembered(new(e => e.TryGet(field, ref hint, out var v) && !v.IsNull, 1), x, options);
             }
             case CompareNode c:
                 return Remembered(OnField(c.Field, c.Op == CompareOp.Eq ? ValueTests.Equal(c.Value, c.Cased) : ValueTests.Order(c.Value, c.Op, c.Cased), 2), c, options);
@@ -479,6 +480,7 @@ public static class ConditionCompiler
     private static Compiled OnField(string name, Func<FieldValue, bool> test, int cost)
     {
         var field = FieldNames.Intern(name);
-        return new(e => e.TryGet(field, out var v) && (v.Kind is FieldKind.Array or FieldKind.Null ? ValueTests.Any(v, test) : test(v)), cost);
+        var hint = -1; // where events have had the field (see Event.TryGet)
+        return new(e => e.TryGet(field, ref hint, out var v) && (v.Kind is FieldKind.Array or FieldKind.Null ? ValueTests.Any(v, test) : test(v)), cost);
     }
 }

@@ -40,6 +40,8 @@ public sealed class DistinctCountRule(string name, Func<Event, bool> when, Group
     }
 
     protected override string TypeName => "distinct_count";
+    // a new group's first match writes its first 136 bytes of 168 (key, header, the counts and the first value's slot, as the runtime lays them out)
+    protected override int NewGroupBytes => 136;
     protected override TimeSpan Horizon => distinct.Within;
     // the field counted is the rule's value field: an event without it does not match (see KeyedRule)
     protected override int Match(Event e) => when(e) ? 0 : -1;

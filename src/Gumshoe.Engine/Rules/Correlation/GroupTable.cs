@@ -37,7 +37,14 @@ internal sealed class GroupTable<TValue> where TValue : struct
     internal const int ChunkSize = 1 << ChunkBits;
 
     private Slot[] _slots = [];     // length a power of two, at least twice the entries
-    private int[] _hashes = [];     // per entry: its key's spread hash (rebuilding the slots reads no key); 0: free
+    // Per entry, dense: its key's spread hash (rebuilding the slots reads no key; 0: free) and the owner's stamp.
+    private struct Meta
+    {
+        public int Hash;
+        public int Stamp;
+    }
+
+    private Meta[] _meta = [];
     private Entry[][] _chunks = []; // entry i is _chunks[i / ChunkSize][i % ChunkSize]
     private int _capacity;          // entries the chunks hold
     private string?[]? _texts;      // per entry: a text key's text (made when the first text key comes)
@@ -45,6 +52,9 @@ internal sealed class GroupTable<TValue> where TValue : struct
     private int _freeCount;
     private int _used;              // entries ever used (enumeration bound)
     private int _shift = 32;        // 32 − log2(slot count): the top bits of a spread hash pick the home slot
+
+    /// <summary>A table whose new entries are first written in their first <paramref name="newEntryBytes"/> bytes (see <see cref="PrefetchEntry(int, int)"/>).</summary>
+    public GroupTable(int newEntryBytes = int.MaxValue) => _newEntryBytes = newEntryBytes;
 
     public int Count => _used - _freeCount;
 
@@ -54,7 +64,14 @@ internal sealed class GroupTable<TValue> where TValue : struct
     /// <summary>The bound for <see cref="IsUsed"/>, <see cref="KeyAt"/> and <see cref="ValueAt"/> (entries in dictionary order).</summary>
     public int End => _used;
 
-    public bool IsUsed(int i) => _hashes[i] != 0;
+    public bool IsUsed(int i) => _meta[i].Hash != 0;
+
+    /// <summary>
+    /// A number the owner keeps beside entry <paramref name="i"/>, read without touching the entry (a rule: a
+    /// lower bound of when its group was last touched, so a sweep reads only the entries that may have expired).
+    /// 0 for a new entry unless <see cref="GetOrAdd(GroupKeyValue, int, int, out bool)"/> was given one.
+    /// </summary>
+    public ref int StampAt(int i) => ref _meta[i].Stamp;
 
     public GroupKeyValue KeyAt(int i) => GroupKeyValue.Unpack(EntryAt(i).Key, _texts?[i]);
 
@@ -122,7 +139,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
         if (!isNew) PrefetchAt(entry, Unsafe.SizeOf<Entry>());
         else
         {
-            PrefetchAt(entry, NewEntryBytes);
+            PrefetchAt(entry, _newEntryBytes);
             PrefetchHash(entry); // written as the key is added
         }
         return isNew;
@@ -152,15 +169,14 @@ internal sealed class GroupTable<TValue> where TValue : struct
 
     private unsafe void PrefetchHash(int i)
     {
-        fixed (int* h = &_hashes[i]) Sse.Prefetch0(h);
+        fixed (Meta* m = &_meta[i]) Sse.Prefetch0(m);
     }
 
     // What a new group's first match writes (key, header, the state's counters and first inline slot) lies in the
-    // first bytes of its entry, as the runtime lays them out: threshold 0–100, distinct count 0–136, sequence 0–140,
-    // absence 0–84. Over many keys most matches make a new group: fetching only those lines for them, where a group
-    // held is fetched whole (its window is read from end to end), saved ~10 % of the rules' time (the loads in
-    // flight at once are what bounds this loop).
-    private const int NewEntryBytes = 144;
+    // first bytes of its entry (the owner knows how many). Over many keys most matches make a new group: fetching
+    // only those lines for them, where a group held is fetched whole (its window is read from end to end), saved
+    // ~10 % of the rules' time (the loads in flight at once are what bounds this loop).
+    private readonly int _newEntryBytes;
 
     // A hint only: should the array move before the load, nothing is wrong, the lines are merely not used.
     private unsafe void PrefetchAt(int i, int bytes)
@@ -169,6 +185,12 @@ internal sealed class GroupTable<TValue> where TValue : struct
         var size = Math.Min(Unsafe.SizeOf<Entry>(), bytes);
         for (var at = 0; at < size; at += 64) Sse.Prefetch0(e + at);
         Sse.Prefetch0(e + size - 1);
+    }
+
+    /// <summary>Starts loading the whole of entry <paramref name="i"/> (in use): a pass that will read and free it.</summary>
+    public void PrefetchAt(int i)
+    {
+        if (Sse.IsSupported) PrefetchAt(i, Unsafe.SizeOf<Entry>());
     }
 
     /// <summary>The entry of a key, or a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>).</summary>
@@ -183,11 +205,25 @@ internal sealed class GroupTable<TValue> where TValue : struct
         return ref EntryAt(_slots[at].Entry - 1).Value;
     }
 
+    /// <summary>The index of a key's entry (see <see cref="ValueAt"/>), or -1 when it has none.</summary>
+    public int IndexOf(GroupKeyValue key)
+    {
+        if (_slots.Length == 0) return -1;
+        var at = Probe(key, HashOf(key));
+        return at < 0 ? -1 : _slots[at].Entry - 1;
+    }
+
     /// <summary>The entry of a key, added (default) when absent. The reference is valid until the next add.</summary>
     public ref TValue GetOrAdd(GroupKeyValue key, out bool exists) => ref GetOrAdd(key, HashOf(key), out exists);
 
     /// <inheritdoc cref="GetOrAdd(GroupKeyValue, out bool)"/>
-    public ref TValue GetOrAdd(GroupKeyValue key, int hash, out bool exists)
+    public ref TValue GetOrAdd(GroupKeyValue key, int hash, out bool exists) => ref GetOrAdd(key, hash, 0, out exists);
+
+    /// <summary>
+    /// <inheritdoc cref="GetOrAdd(GroupKeyValue, out bool)"/> An entry added gets <paramref name="stamp"/> (see
+    /// <see cref="StampAt"/>), written with its hash.
+    /// </summary>
+    public ref TValue GetOrAdd(GroupKeyValue key, int hash, int stamp, out bool exists)
     {
         var at = _slots.Length == 0 ? -1 : Probe(key, hash);
         exists = at >= 0;
@@ -204,7 +240,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
             e = _used++;
         }
         _slots[-1 - at] = new Slot { Hash = hash, Entry = e + 1 };
-        _hashes[e] = hash;
+        _meta[e] = new Meta { Hash = hash, Stamp = stamp };
         // a free or never used entry is all zeros already (FreeAt clears it): only the key is written
         ref var entry = ref EntryAt(e);
         entry.Key = key.Pack();
@@ -246,7 +282,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     {
         EntryAt(i) = default; // no references kept by a free entry, and a new key finds it zeroed
         if (_texts is not null) _texts[i] = null;
-        _hashes[i] = 0;
+        _meta[i] = default;
         if (_freeCount == _free.Length) Array.Resize(ref _free, _capacity);
         _free[_freeCount++] = i;
     }
@@ -262,7 +298,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
         var mask = slots.Length - 1;
         for (var e = 0; e < _used; e++)
         {
-            var hash = _hashes[e];
+            var hash = _meta[e].Hash;
             if (hash == 0) continue;
             var i = HomeOf(hash);
             while (slots[i].Entry != 0) i = (i + 1) & mask;
@@ -273,7 +309,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     public void Clear()
     {
         _slots = [];
-        _hashes = [];
+        _meta = [];
         _chunks = [];
         _capacity = 0;
         _texts = null;
@@ -302,7 +338,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
             _capacity *= 2;
         }
         if (_texts is not null) Array.Resize(ref _texts, _capacity);
-        Array.Resize(ref _hashes, _capacity);
+        Array.Resize(ref _meta, _capacity);
         _slots = new Slot[2 * _capacity];
         _shift = 32 - System.Numerics.BitOperations.Log2((uint)_slots.Length);
         Relink();

@@ -69,6 +69,8 @@ public sealed class SequenceRule : KeyedRule<SequenceRule.State>
     }
 
     protected override string TypeName => "sequence";
+    // a new group's first match writes its first 144 bytes of 216 (key, header, step times, the window's count and first slot, as the runtime lays them out)
+    protected override int NewGroupBytes => 144;
     protected override TimeSpan Horizon => _seq.Within;
 
     // An ordered sequence still counting its first step matters only for that step's window: once the window has

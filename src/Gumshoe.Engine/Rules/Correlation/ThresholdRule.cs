@@ -48,6 +48,8 @@ public sealed class ThresholdRule : KeyedRule<ThresholdRule.State>
     }
 
     protected override string TypeName => "threshold";
+    // a new group's first match writes its first 104 bytes of 176 (key, header, the window's count and first slot, as the runtime lays them out)
+    protected override int NewGroupBytes => 104;
     protected override TimeSpan Horizon => _threshold.Within;
     protected override int Match(Event e) => _when(e) ? 0 : -1;
     protected override Func<Event, int>? MatcherWith(Func<Func<Event, bool>, Func<Event, bool>> fold) => MatcherOf(fold(_when));

@@ -51,6 +51,32 @@ public sealed class GroupTableTests
     }
 
     [Fact]
+    public void AnEntrysStampIsGivenAsItIsAddedKeptAsTheTableGrowsAndClearedWhenItIsFreed()
+    {
+        var table = new GroupTable<int>();
+        var keys = Enumerable.Range(0, 3 * GroupTable<int>.ChunkSize).Select(k => GroupKeyValue.Ipv4((uint)k)).ToArray();
+        for (var i = 0; i < keys.Length; i++) table.GetOrAdd(keys[i], GroupTable<int>.HashOf(keys[i]), stamp: 1000 + i, out _) = i;
+        // adding an existing key leaves its stamp alone; a key added without one has 0
+        table.GetOrAdd(keys[5], GroupTable<int>.HashOf(keys[5]), stamp: 7, out var exists);
+        Assert.True(exists);
+        var extra = GroupKeyValue.Text("extra");
+        table.GetOrAdd(extra, out _);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal(i, table.IndexOf(keys[i]));
+            Assert.Equal(1000 + i, table.StampAt(i));
+        }
+        Assert.Equal(0, table.StampAt(table.IndexOf(extra)));
+        table.StampAt(3) = 42;
+        Assert.Equal(42, table.StampAt(table.IndexOf(keys[3])));
+        table.FreeAt(3);
+        table.Relink();
+        Assert.Equal(-1, table.IndexOf(keys[3]));
+        Assert.Equal(0, table.StampAt(3));
+        Assert.Equal(-1, table.IndexOf(GroupKeyValue.Text("absent")));
+    }
+
+    [Fact]
     public void GrowingChunkByChunkKeepsEveryEntryAndItsOrder()
     {
         var table = new GroupTable<long>();

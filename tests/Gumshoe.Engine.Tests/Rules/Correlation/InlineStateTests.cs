@@ -191,6 +191,24 @@ public sealed class InlineStateTests
     }
 
     [Fact]
+    public void ASweepKeepsAGroupTouchedSinceItWasMadeWhileItDropsThoseMadeWithIt()
+    {
+        var rules = Compile("""
+            rules:
+              - {name: t, type: threshold, when: 'event.outcome == "failure"', group_by: [source.ip], count: 3, within: 1m}
+            """);
+        // 15 groups made at 0 s, in a table of 16; one of them is touched again at 450–451 s (two of three)
+        Assert.Empty(Feed(rules, [.. Enumerable.Range(0, 15).Select(i => Failure(0, $"10.0.1.{i}", "a"))]));
+        Assert.Empty(Feed(rules, [Failure(450, "10.0.1.7", "a"), Failure(451, "10.0.1.7", "a"), Failure(500, "10.0.2.1", "a")]));
+        Assert.Equal(16, rules.Rules[0].ActiveKeys);
+        // a new group at 501 s finds the table full: the sweep drops the 14 untouched since 0 s, by the time they
+        // were made alone, and reads the touched one's entry to find it alive (60 s + 60 s lateness after 451 s)
+        Assert.Empty(Feed(rules, [Failure(501, "10.0.2.2", "a")]));
+        Assert.Equal(3, rules.Rules[0].ActiveKeys);
+        Assert.Equal(["t source.ip=10.0.1.7 n=3 450..502"], Feed(rules, [Failure(502, "10.0.1.7", "a")]).Select(Line));
+    }
+
+    [Fact]
     public void AFullTableSweepsGroupsPastTheirHorizonBeforeItGrows()
     {
         var rules = Compile("""
