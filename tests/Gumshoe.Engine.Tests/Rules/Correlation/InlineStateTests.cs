@@ -190,13 +190,16 @@ public sealed class InlineStateTests
         Assert.Equal(7, rules.Rules[0].ActiveKeys);
     }
 
+    // A table of 16 entries at first; a group's horizon is 60 s of window and 60 s of allowed lateness.
+    private static RuleSet ThreeFailuresInAMinute() => Compile("""
+        rules:
+          - {name: t, type: threshold, when: 'event.outcome == "failure"', group_by: [source.ip], count: 3, within: 1m}
+        """);
+
     [Fact]
     public void ASweepKeepsAGroupTouchedSinceItWasMadeWhileItDropsThoseMadeWithIt()
     {
-        var rules = Compile("""
-            rules:
-              - {name: t, type: threshold, when: 'event.outcome == "failure"', group_by: [source.ip], count: 3, within: 1m}
-            """);
+        var rules = ThreeFailuresInAMinute();
         // 15 groups made at 0 s, in a table of 16; one of them is touched again at 450–451 s (two of three)
         Assert.Empty(Feed(rules, [.. Enumerable.Range(0, 15).Select(i => Failure(0, $"10.0.1.{i}", "a"))]));
         Assert.Empty(Feed(rules, [Failure(450, "10.0.1.7", "a"), Failure(451, "10.0.1.7", "a"), Failure(500, "10.0.2.1", "a")]));
@@ -211,10 +214,7 @@ public sealed class InlineStateTests
     [Fact]
     public void AFullTableSweepsGroupsPastTheirHorizonBeforeItGrows()
     {
-        var rules = Compile("""
-            rules:
-              - {name: t, type: threshold, when: 'event.outcome == "failure"', group_by: [source.ip], count: 3, within: 1m}
-            """);
+        var rules = ThreeFailuresInAMinute();
         // 16 groups fill the table; at 500 s they are all past their horizon (60 s + 60 s lateness)
         Assert.Empty(Feed(rules, [.. Enumerable.Range(0, 16).Select(i => Failure(0, $"10.0.1.{i}", "a"))]));
         Assert.Equal(16, rules.Rules[0].ActiveKeys);
