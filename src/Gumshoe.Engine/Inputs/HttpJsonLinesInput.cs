@@ -107,21 +107,37 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
 
         using var slots = new SemaphoreSlim(Options.MaxConcurrentRequests);
         var inFlight = new HashSet<Task>();
-        var never = Task.Delay(Timeout.Infinite, cancellationToken);
+        var stopped = Task.Delay(Timeout.Infinite, cancellationToken);
+        Task? grace = null;
+        Task<HttpListenerContext>? accept = null;
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            // On stop the listener keeps accepting until the requests in flight are answered (or the grace is over):
+            // a request the listener took in meanwhile is answered 503 by its handler. Stopping the listener first
+            // would close such requests with the default status, 200, which a client could take for success.
+            while (true)
             {
-                try { await slots.WaitAsync(cancellationToken); }
-                catch (OperationCanceledException) { break; }
-                // The listener is stopped only after the requests in flight were answered: stopping it first would
-                // close their responses with a default status the client could take for success.
-                var accept = listener.GetContextAsync();
-                if (await Task.WhenAny(accept, never) != accept)
+                Task wake;
+                if (!cancellationToken.IsCancellationRequested) wake = stopped;
+                else
                 {
-                    _ = accept.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-                    break;
+                    grace ??= Task.Delay(ShutdownGrace, CancellationToken.None);
+                    Task[] pending;
+                    lock (inFlight) pending = [.. inFlight];
+                    if (pending.Length == 0 || grace.IsCompleted) break;
+                    wake = Task.WhenAny(Task.WhenAll(pending), grace);
                 }
+                if (accept is null)
+                {
+                    var slot = slots.WaitAsync(CancellationToken.None);
+                    if (!slot.IsCompleted && await Task.WhenAny(slot, wake) != slot)
+                    {
+                        _ = slot.ContinueWith(_ => slots.Release(), TaskScheduler.Default);
+                        continue;
+                    }
+                    accept = listener.GetContextAsync();
+                }
+                if (await Task.WhenAny(accept, wake) != accept) continue;
                 HttpListenerContext request;
                 try { request = await accept; }
                 catch (HttpListenerException ex)
@@ -131,6 +147,7 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
                     run.Logger.LogDebug("input {Input}: accepting a request failed: {Error}", Name, ex.Message);
                     continue;
                 }
+                finally { accept = null; }
                 var task = HandleAsync(request, output, run, counters, cancellationToken);
                 lock (inFlight) inFlight.Add(task);
                 _ = task.ContinueWith(t =>
@@ -142,11 +159,13 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
         }
         finally
         {
+            // A request that reached the last accept is cut off rather than closed by Stop with a default 200. One that
+            // arrives between this and Stop cannot be: HttpListener gives no way to stop taking connections first.
+            if (accept is { IsCompletedSuccessfully: true }) accept.Result.Response.Abort();
+            else _ = accept?.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
             Task[] pending;
             lock (inFlight) pending = [.. inFlight];
             // a handler stuck reading a slow client's body is cut off when the listener stops
-            try { await Task.WhenAll(pending).WaitAsync(ShutdownGrace); }
-            catch (TimeoutException) { }
             listener.Stop();
             await Task.WhenAll(pending);
         }
@@ -191,7 +210,7 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
                 await RespondAsync(response, HttpStatusCode.RequestEntityTooLarge, $"the body is over {Options.MaxBodyBytes} bytes", counters, "body_too_large");
                 return;
             }
-            var body = await ReadBodyAsync(request, ct);
+            var body = await ReadBodyAsync(request); // not cancelled: a stopping input still answers what it read
             if (body is null)
             {
                 await RespondAsync(response, HttpStatusCode.RequestEntityTooLarge, $"the body is over {Options.MaxBodyBytes} bytes", counters, "body_too_large");
@@ -231,7 +250,7 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
     }
 
     // The body, or null when it is over the limit (a chunked body has no length up front).
-    private async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request, CancellationToken ct)
+    private async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request)
     {
         var stream = request.InputStream;
         var buffer = new byte[Math.Min(request.ContentLength64 > 0 ? request.ContentLength64 : 16 * 1024, Options.MaxBodyBytes)];
@@ -244,11 +263,11 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
                 {
                     // one more byte tells a body of exactly the limit from a longer one
                     var probe = new byte[1];
-                    return await stream.ReadAsync(probe, ct) == 0 ? buffer : null;
+                    return await stream.ReadAsync(probe) == 0 ? buffer : null;
                 }
                 Array.Resize(ref buffer, (int)Math.Min(Options.MaxBodyBytes, (long)buffer.Length * 2));
             }
-            var n = await stream.ReadAsync(buffer.AsMemory(length), ct);
+            var n = await stream.ReadAsync(buffer.AsMemory(length));
             if (n == 0) break;
             length += n;
         }

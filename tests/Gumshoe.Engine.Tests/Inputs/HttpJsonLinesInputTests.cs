@@ -172,7 +172,7 @@ public class HttpJsonLinesInputTests
         var (http, url) = (test.Http, test.Url);
         using var fill = await http.PostAsync(url, NdJson("{\"n\":1}\n"));
         var waiting = http.PostAsync(url, NdJson("{\"n\":2}\n"));
-        await Task.Delay(200);
+        await test.Running.UntilCounterAsync("gumshoe_input_lines_total", "{input=\"http\"}", 2); // its record waits for room
 
         var took = await test.Running.StopAsync();
         Assert.True(took < TimeSpan.FromSeconds(2), $"took {took}");
@@ -186,6 +186,49 @@ public class HttpJsonLinesInputTests
         Assert.Equal(1, test.Running.Counter("gumshoe_input_dropped_total", "{input=\"http\",reason=\"shutdown\"}"));
         using var again = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
         again.Start();
+    }
+
+    [Fact]
+    public async Task A_request_taken_while_the_input_stops_is_answered_503_not_a_default_200()
+    {
+        await using var test = await StartAsync(Create(Loopback.FreePort()));
+        var (http, url) = (test.Http, test.Url);
+        var slowBody = new SlowContent();
+        var slow = http.PostAsync(url, slowBody); // in flight while its body comes: the input must wait for it
+        await test.Running.UntilCounterAsync("gumshoe_input_requests_total", "{input=\"http\"}", 1);
+
+        var stopping = test.Running.StopAsync();
+        using var late = await http.PostAsync(url, NdJson("{\"n\":2}\n")).WaitAsync(RunningInput.Patience);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, late.StatusCode);
+        slowBody.Finish("{\"n\":1}\n");
+        using var first = await slow.WaitAsync(RunningInput.Patience);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        await stopping;
+        Assert.Equal(3, test.Running.Counter("gumshoe_input_dropped_total", "{input=\"http\",reason=\"shutdown\"}")); // 2 + 1 records
+        Assert.False(test.Running.Records.TryRead(out _));
+    }
+
+    /// <summary>A body sent in two parts, the second when the test says.</summary>
+    private sealed class SlowContent : HttpContent
+    {
+        private readonly TaskCompletionSource<string> _rest = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public SlowContent() => Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+
+        public void Finish(string rest) => _rest.SetResult(rest);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync("{\"n\":0}\n"u8.ToArray());
+            await stream.FlushAsync();
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(await _rest.Task));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     [Fact]

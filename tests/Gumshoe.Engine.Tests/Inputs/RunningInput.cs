@@ -42,6 +42,17 @@ internal sealed class RunningInput : IAsyncDisposable
     public long Counter(string name, string labels) =>
         Metrics.Snapshot().Where(m => m.Name == name && m.Labels == labels).Select(m => m.Value).FirstOrDefault();
 
+    /// <summary>Waits until a counter reaches a value, failing the test when it does not in time.</summary>
+    public async Task UntilCounterAsync(string name, string labels, long value)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (Counter(name, labels) < value)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{name}{labels} stayed at {Counter(name, labels)}, not {value}");
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Cancels and returns how long the input took to stop.</summary>
     public async Task<TimeSpan> StopAsync()
     {
