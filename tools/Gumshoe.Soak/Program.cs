@@ -32,11 +32,18 @@ public static class Program
         var writer = new RotatingWriter(logs, all, o);
         var engine = new Engine(o, Path.Combine(logs, "auth.log"), alerts, data);
         var rng = new Random(o.Seed);
+        // the launcher builds the engine when its sources changed: done here, or a kill would land in the build
+        engine.Build();
         var sw = Stopwatch.StartNew();
         engine.Start();
         // lines written before the engine's very first start are not its business: start the clock once it reads
         writer.WriteBatch(10);
-        engine.WaitForFirstCheckpoint(TimeSpan.FromSeconds(60));
+        if (!engine.WaitForFirstCheckpoint(TimeSpan.FromSeconds(120)))
+        {
+            Console.Error.WriteLine($"soak: the engine wrote no checkpoint in 120 s after its first start (see {Path.Combine(o.Work, "engine.log")})");
+            engine.Stop();
+            return 1;
+        }
         var killsDone = 0;
         var lineTarget = o.Lines;
         var killEvery = lineTarget / (o.Kills + 1);
@@ -341,10 +348,21 @@ public sealed class Engine(SoakOptions o, string input, string alerts, string da
     }
 
     /// <summary>Waits until the engine committed its first checkpoint.</summary>
-    public void WaitForFirstCheckpoint(TimeSpan max)
+    /// <summary>Whether the engine wrote its first checkpoint (it reads the log) in time.</summary>
+    public bool WaitForFirstCheckpoint(TimeSpan max)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < max && !File.Exists(Checkpoint)) Thread.Sleep(20);
+        return File.Exists(Checkpoint);
+    }
+
+    /// <summary>Has the launcher bring its build up to date (<c>gumshoe version</c>), untimed.</summary>
+    public void Build()
+    {
+        using var p = Process.Start(new ProcessStartInfo(o.Gumshoe, ["version"]) { RedirectStandardOutput = true })!;
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"'{o.Gumshoe} version' failed with exit code {p.ExitCode}");
     }
 
     /// <summary>Waits until the alerts file holds at least <paramref name="count"/> lines, or the time runs out.</summary>
