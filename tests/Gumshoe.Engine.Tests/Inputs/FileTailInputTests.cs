@@ -61,6 +61,17 @@ public sealed class FileTailInputTests : IDisposable
             lock (Lines) Assert.Fail($"expected {count} lines, got {Lines.Count}");
         }
 
+        /// <summary>Waits for the tail's first scan (which decides where each file starts), failing the test when it does not come.</summary>
+        public async Task WaitForFirstScanAsync()
+        {
+            var sw = Stopwatch.StartNew();
+            while (Input.Checkpoint() is null)
+            {
+                Assert.True(sw.ElapsedMilliseconds < 10_000, "the tail never scanned");
+                await Task.Delay(10);
+            }
+        }
+
         /// <summary>Stops and returns the checkpoint, as a clean shutdown would.</summary>
         public async Task<JsonNode?> StopAsync()
         {
@@ -100,7 +111,7 @@ public sealed class FileTailInputTests : IDisposable
     public async Task AFileThatAppearsAfterTheStartIsReadFromItsBeginning()
     {
         await using var tail = new Tail(Log, null, startAtEnd: true);
-        await Task.Delay(150);
+        await tail.WaitForFirstScanAsync();
         Append(Log, 0, 50);
         await tail.WaitForAsync(50);
         AssertExactlyOnce(Expected(0, 50), tail.Lines);
@@ -111,7 +122,7 @@ public sealed class FileTailInputTests : IDisposable
     {
         Append(Log, 0, 20);
         await using var tail = new Tail(Log, null, startAtEnd: true);
-        await Task.Delay(200);
+        await tail.WaitForFirstScanAsync();
         Append(Log, 20, 30);
         await tail.WaitForAsync(10);
         AssertExactlyOnce(Expected(20, 30), tail.Lines);

@@ -231,8 +231,9 @@ public class SyslogInputTests
         var running = new RunningInput(input);
         await input.Listening.WaitAsync(RunningInput.Patience);
         using var idle = await ConnectAsync(port);
-        await idle.GetStream().WriteAsync("<13>Jan  1 00:00:00 h app: partial without newline"u8.ToArray());
-        await Task.Delay(50);
+        var partial = "<13>Jan  1 00:00:00 h app: partial without newline"u8.ToArray();
+        await idle.GetStream().WriteAsync(partial);
+        await running.UntilCounterAsync("gumshoe_input_bytes_total", Input, partial.Length);
 
         var took = await running.StopAsync();
         Assert.True(took < TimeSpan.FromSeconds(2), $"took {took}");
