@@ -175,7 +175,7 @@ static GumshoeConfig WriteRules(string dir, string text)
 internal sealed class CountingSink : IAlertSink
 {
     public long Count;
-    public void Emit(Alert alert, Event trigger) => Count++;
+    public void Emit(Alert alert, Event? trigger) => Count++;
 }
 
 internal sealed record Result(string Line, long ActiveKeys);

@@ -97,6 +97,6 @@ public static class ExplainCommand
     private sealed class CollectingSink : IAlertSink
     {
         public List<Alert> Alerts { get; } = [];
-        public void Emit(Alert alert, Event trigger) => Alerts.Add(alert);
+        public void Emit(Alert alert, Event? trigger) => Alerts.Add(alert);
     }
 }

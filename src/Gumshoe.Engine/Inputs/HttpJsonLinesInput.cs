@@ -132,7 +132,11 @@ public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext
                     var slot = slots.WaitAsync(CancellationToken.None);
                     if (!slot.IsCompleted && await Task.WhenAny(slot, wake) != slot)
                     {
-                        _ = slot.ContinueWith(_ => slots.Release(), TaskScheduler.Default);
+                        _ = slot.ContinueWith(_ =>
+                        {
+                            try { slots.Release(); }
+                            catch (ObjectDisposedException) { } // the input has stopped meanwhile
+                        }, TaskScheduler.Default);
                         continue;
                     }
                     accept = listener.GetContextAsync();

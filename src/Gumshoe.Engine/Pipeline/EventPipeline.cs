@@ -202,7 +202,7 @@ public sealed class EventPipeline : IAlertSink
         return findings;
     }
 
-    void IAlertSink.Emit(Alert alert, Event trigger)
+    void IAlertSink.Emit(Alert alert, Event? trigger)
     {
         _alerts.Add();
         AlertsOut?.WriteLine(alert.WriteJson);

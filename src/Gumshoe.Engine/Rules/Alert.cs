@@ -102,5 +102,9 @@ public sealed class Alert
 /// <summary>Receives what rules produce.</summary>
 public interface IAlertSink
 {
-    void Emit(Alert alert, Event trigger);
+    /// <summary>
+    /// An alert and the event that raised it: null when no event did (an absence rule fires on the passing of
+    /// time) and nothing in the rule's <c>then:</c> reads one.
+    /// </summary>
+    void Emit(Alert alert, Event? trigger);
 }

@@ -8,8 +8,8 @@ namespace Gumshoe.Engine.Rules;
 /// </summary>
 internal sealed class BatchAlerts : IAlertSink
 {
-    private (int At, int Rule, Alert Alert, Event Trigger)[] _items = new (int, int, Alert, Event)[16];
-    private (int At, int Rule, Alert Alert, Event Trigger)[] _sorted = [];
+    private (int At, int Rule, Alert Alert, Event? Trigger)[] _items = new (int, int, Alert, Event?)[16];
+    private (int At, int Rule, Alert Alert, Event? Trigger)[] _sorted = [];
     private int[] _starts = [];
     private int _count;
 
@@ -21,7 +21,7 @@ internal sealed class BatchAlerts : IAlertSink
 
     public int Count => _count;
 
-    public void Emit(Alert alert, Event trigger)
+    public void Emit(Alert alert, Event? trigger)
     {
         if (_count == _items.Length) Array.Resize(ref _items, _count * 2);
         _items[_count++] = (At, Rule, alert, trigger);
@@ -33,7 +33,7 @@ internal sealed class BatchAlerts : IAlertSink
     /// sort by event: counted out by batch index, in one pass, where a comparison sort of these tuples (each move
     /// two references through the write barrier) was a tenth of a batch's time when most events raised an alert.
     /// </remarks>
-    public ReadOnlySpan<(int At, int Rule, Alert Alert, Event Trigger)> InOrder()
+    public ReadOnlySpan<(int At, int Rule, Alert Alert, Event? Trigger)> InOrder()
     {
         var items = _items.AsSpan(0, _count);
         var (last, ordered) = (0, true);
@@ -48,7 +48,7 @@ internal sealed class BatchAlerts : IAlertSink
         starts.Clear();
         foreach (ref readonly var item in items) starts[item.At + 1]++;
         for (var i = 1; i < starts.Length; i++) starts[i] += starts[i - 1];
-        if (_sorted.Length < _items.Length) _sorted = new (int, int, Alert, Event)[_items.Length];
+        if (_sorted.Length < _items.Length) _sorted = new (int, int, Alert, Event?)[_items.Length];
         foreach (ref readonly var item in items) _sorted[starts[item.At]++] = item;
         (_items, _sorted) = (_sorted, _items);
         return _items.AsSpan(0, _count);

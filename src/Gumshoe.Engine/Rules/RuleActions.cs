@@ -16,6 +16,7 @@ namespace Gumshoe.Engine.Rules;
 public sealed class RuleActions
 {
     private readonly string _rule;
+    private readonly string _input; // the input name of the events it makes: rule:NAME
     private Template _title;
     private Template? _description;
     private readonly List<Entry> _entries = [];
@@ -28,6 +29,7 @@ public sealed class RuleActions
     private RuleActions(string rule)
     {
         _rule = rule;
+        _input = "rule:" + rule;
         _title = new Template($"{rule} for {{group}}");
     }
 
@@ -124,13 +126,37 @@ public sealed class RuleActions
     // placeholders of the title, description and emitted fields; null: every value is needed (side effects)
     private HashSet<string>? _needed;
 
+    // the values an alert gives its templates whatever its group (Values, Decorate)
+    private static readonly HashSet<string> AlertValueNames =
+        ["rule", "id", "count", "suppressed", "first_seen", "last_seen", "group", "title", "description"];
+
     private void FindNeeded()
     {
         _needed = HasSideEffects ? null : new HashSet<string>(Fields, StringComparer.Ordinal);
+        ReadsTrigger = _entries.Count > 0 || Fields.Any(f => !AlertValueNames.Contains(f));
     }
 
-    /// <summary>Fills the alert's title and description.</summary>
-    public void Decorate(Alert alert, Event trigger, Dictionary<string, string> values)
+    /// <summary>
+    /// Whether anything of the list reads the triggering event: any entry but <c>alert</c>, or a placeholder that is
+    /// not one of the alert's own values (a group's field counts, though the alert holds it: the group is not known here).
+    /// </summary>
+    public bool ReadsTrigger { get; private set; }
+
+    /// <summary>
+    /// The event standing in for a group when its rule fired without a triggering event (absence): the group's values
+    /// and the rule's name, at the time and place of the alert's first event.
+    /// </summary>
+    public Event StandIn(Alert alert)
+    {
+        var at = alert.Events.Count > 0 ? alert.Events[0] : new EventRef(alert.FirstSeen, null, -1);
+        var e = new Event(alert.Group.Count + 1) { Timestamp = at.Timestamp, FilePath = at.Path, Offset = at.Offset, Input = _input };
+        foreach (var (k, v) in alert.Group) e.Set(k, v);
+        e.Set("rule.name", _rule);
+        return e;
+    }
+
+    /// <summary>Fills the alert's title and description (without an event when none is read: see <see cref="ReadsTrigger"/>).</summary>
+    public void Decorate(Alert alert, Event? trigger, Dictionary<string, string> values)
     {
         alert.Title = _title.Render(trigger, values);
         alert.Description = _description?.Render(trigger, values);
@@ -139,9 +165,10 @@ public sealed class RuleActions
     }
 
     /// <summary>Runs the <c>then:</c> entries after the alert was written.</summary>
-    public void Run(Alert alert, Event trigger, Dictionary<string, string> values, RuleSet.Dispatch dispatch)
+    public void Run(Alert alert, Event? trigger, Dictionary<string, string> values, RuleSet.Dispatch dispatch)
     {
         if (_entries.Count == 0) return;
+        trigger ??= StandIn(alert); // the outlet made one already, as entries read it (ReadsTrigger)
         foreach (var entry in _entries)
         {
             switch (entry)
@@ -174,7 +201,7 @@ public sealed class RuleActions
     {
         var e = new Event
         {
-            Timestamp = alert.LastSeen, Input = "rule:" + _rule, FilePath = trigger.FilePath, Offset = trigger.Offset,
+            Timestamp = alert.LastSeen, Input = _input, FilePath = trigger.FilePath, Offset = trigger.Offset,
         };
         foreach (var (k, v) in alert.Group) e.Set(k, FieldTypes.Auto(k, v));
         e.Set("rule.name", _rule);

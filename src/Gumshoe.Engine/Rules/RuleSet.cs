@@ -455,7 +455,7 @@ public sealed class RuleSet
 
     private sealed class DiscardSink : IAlertSink
     {
-        public void Emit(Alert alert, Event trigger) { }
+        public void Emit(Alert alert, Event? trigger) { }
     }
 
     private void Drain(IAlertSink sink)
@@ -499,8 +499,10 @@ public sealed class RuleSet
             return this;
         }
 
-        public void Emit(Alert alert, Event trigger)
+        public void Emit(Alert alert, Event? trigger)
         {
+            // an alert raised by the passing of time gets an event standing in for its group only when one is read
+            if (trigger is null && rule.Actions.ReadsTrigger) trigger = rule.Actions.StandIn(alert);
             var values = rule.Actions.Values(alert);
             rule.Actions.Decorate(alert, trigger, values);
             _outer.Emit(alert, trigger);

@@ -36,8 +36,8 @@ public sealed class Template
     /// <summary>Whether the text has any placeholder.</summary>
     public bool HasFields => _parts.Any(p => p.Field is not null);
 
-    /// <summary>Fills the placeholders; <paramref name="extra"/> (count, rule …) wins over event fields.</summary>
-    public string Render(Event e, IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>Fills the placeholders; <paramref name="extra"/> (count, rule …) wins over event fields; without an event, only <paramref name="extra"/> is read.</summary>
+    public string Render(Event? e, IReadOnlyDictionary<string, string>? extra = null)
     {
         // one builder per thread, kept between renders: an alert's title is rendered for every alert raised
         var sb = t_builder ??= new StringBuilder();
@@ -46,7 +46,7 @@ public sealed class Template
         {
             if (field is null) { sb.Append(text); continue; }
             if (extra is not null && extra.TryGetValue(field, out var x)) sb.Append(x);
-            else if (e.TryGet(field, out var v) && !v.IsNull) sb.Append(v.ToString());
+            else if (e is not null && e.TryGet(field, out var v) && !v.IsNull) sb.Append(v.ToString());
             else sb.Append('-');
         }
         var rendered = sb.ToString();

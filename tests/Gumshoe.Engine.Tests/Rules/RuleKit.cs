@@ -14,7 +14,13 @@ internal static class RuleKit
     public sealed class Sink : IAlertSink
     {
         public readonly List<Alert> Alerts = [];
-        public void Emit(Alert alert, Event trigger) => Alerts.Add(alert);
+        public readonly List<Event?> Triggers = []; // beside each alert, the event handed over with it
+
+        public void Emit(Alert alert, Event? trigger)
+        {
+            Alerts.Add(alert);
+            Triggers.Add(trigger);
+        }
     }
 
     public static string WriteConfig(string yaml)

@@ -144,7 +144,7 @@ public sealed class RuleSetBatchTests
     private sealed class Recorder : IAlertSink
     {
         public readonly List<string> Lines = [];
-        public void Emit(Alert alert, Event trigger) => Lines.Add(
-            $"{Line(alert)} events={string.Join(",", alert.Events.Select(r => r.Offset))} trigger={trigger.Offset} title={alert.Title}");
+        public void Emit(Alert alert, Event? trigger) => Lines.Add(
+            $"{Line(alert)} events={string.Join(",", alert.Events.Select(r => r.Offset))} trigger={trigger?.Offset} title={alert.Title}");
     }
 }

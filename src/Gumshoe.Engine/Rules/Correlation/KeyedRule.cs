@@ -370,8 +370,8 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     /// <summary>
     /// Raises an alert for a group unless suppressed (<c>suppress: T</c>: another alert of the group less than T of
     /// event time after the last one raised). Returns whether it was raised. Without a <paramref name="trigger"/>
-    /// (absence fires on the passing of time), an event standing in for the group at its first event is made — only
-    /// when the alert is raised.
+    /// (absence fires on the passing of time) the alert goes out without one: the rule's outlet makes an event standing
+    /// in for the group if its <c>then:</c> reads one.
     /// </summary>
     protected bool Fire(GroupKeyValue key, ref KeyState s, int count, IReadOnlyList<EventRef> events, Event? trigger, IAlertSink sink)
     {
@@ -384,29 +384,16 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
             _suppressed.Add();
             return false;
         }
-        var group = Group.ValuesOf(key);
         var alert = new Alert
         {
-            Rule = Name, Group = group, Count = count, FirstSeen = first, LastSeen = last,
+            Rule = Name, Group = Group.ValuesOf(key), Count = count, FirstSeen = first, LastSeen = last,
             Events = events, Suppressed = s.Suppressed,
         };
         s.LastAlert = last.UtcTicks;
         s.Suppressed = 0;
-        sink.Emit(alert, trigger ?? SyntheticTrigger(group, events[0]));
+        sink.Emit(alert, trigger);
         return true;
     }
-
-    // The event standing in for a group when a rule fires without a triggering event: the group's values and the
-    // rule's name, at the time and place of the event given.
-    private Event SyntheticTrigger(KeyValuePair<string, string>[] group, EventRef at)
-    {
-        var e = new Event(group.Length + 1) { Timestamp = at.Timestamp, FilePath = at.Path, Offset = at.Offset, Input = _derivedInput ??= "rule:" + Name };
-        foreach (var (k, v) in group) e.Set(k, v);
-        e.Set("rule.name", Name);
-        return e;
-    }
-
-    private string? _derivedInput;
 
     // A lower bound of an event time, kept beside a group's entry (GroupTable's stamp) as the group is made and
     // refreshed by sweeps that find it alive: a sweep reads the entries of only the groups whose stamp says they may

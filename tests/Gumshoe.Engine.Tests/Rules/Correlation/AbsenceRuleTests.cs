@@ -32,6 +32,26 @@ public sealed class AbsenceRuleTests
     }
 
     [Fact]
+    public void AnAlertOfTheClockComesWithoutAnEventUnlessItsThenReadsOneAndThenWithTheGroupsStandIn()
+    {
+        var plain = new Sink();
+        Feed(Compile(Rules), [Start(10), Tick(3610 + 300)], plain);
+        Assert.Null(Assert.Single(plain.Triggers)); // nothing read it: none was made
+        Assert.Equal("backup-not-finished for db1", plain.Alerts[0].Title);
+
+        var reading = new Sink();
+        Feed(Compile(Rules.Replace("allowed_lateness: 5m", """
+            allowed_lateness: 5m
+                then:
+                  - alert: {title: "{rule.name}: {host.name} started at offset {log.offset} ({count})"}
+            """)), [Start(10), Tick(3610 + 300)], reading);
+        var trigger = Assert.Single(reading.Triggers);
+        Assert.Equal("backup-not-finished: db1 started at offset 100 (1)", reading.Alerts[0].Title);
+        Assert.NotNull(trigger);
+        Assert.Equal((T0.AddSeconds(10), 100L, "rule:backup-not-finished"), (trigger.Timestamp, trigger.Offset, trigger.Input));
+    }
+
+    [Fact]
     public void AFinishWithinTheWindowClosesIt()
     {
         Assert.Empty(Feed(Compile(Rules), [Start(0), Finish(3599), Tick(10_000)]));

@@ -12,7 +12,7 @@ public sealed class ThresholdRuleTests
     private sealed class Sink : IAlertSink
     {
         public readonly List<Alert> Alerts = [];
-        public void Emit(Alert alert, Event trigger) => Alerts.Add(alert);
+        public void Emit(Alert alert, Event? trigger) => Alerts.Add(alert);
     }
 
     private static ThresholdRule Rule(int count = 5, int seconds = 60, ThresholdRearm rearm = ThresholdRearm.AfterQuiet) =>
