@@ -29,7 +29,9 @@ public sealed record HttpJsonLinesOptions
 /// Takes JSON records over HTTP: <c>POST</c> to the path with newline-delimited JSON, a JSON array of objects or a
 /// single object. The answer is 202 once every record is queued (a full channel holds the answer back, which
 /// slows the client), 400 naming the line of a body that is not JSON (nothing of it is queued), 401 without the
-/// token, 413 over the size limit. Uses <see cref="HttpListener"/>, so the engine needs no web framework.
+/// token, 413 over the size limit; while the input stops, 503 for records it could not queue (counted as dropped), to
+/// requests in flight and to those that come before they are answered. Uses <see cref="HttpListener"/>, so the engine
+/// needs no web framework.
 /// </summary>
 public sealed class HttpJsonLinesInput(string name, IParser parser, ParseContext context, HttpJsonLinesOptions options) : IInput
 {
