@@ -133,20 +133,21 @@ public sealed class RuleActions
     private void FindNeeded()
     {
         _needed = HasSideEffects ? null : new HashSet<string>(Fields, StringComparer.Ordinal);
-        ReadsTrigger = _entries.Count > 0 || Fields.Any(f => !AlertValueNames.Contains(f));
+        _readsTrigger = _entries.Count > 0 || Fields.Any(f => !AlertValueNames.Contains(f));
     }
 
-    /// <summary>
-    /// Whether anything of the list reads the triggering event: any entry but <c>alert</c>, or a placeholder that is
-    /// not one of the alert's own values (a group's field counts, though the alert holds it: the group is not known here).
-    /// </summary>
-    public bool ReadsTrigger { get; private set; }
+    // Whether anything of the list reads the triggering event: any entry but alert, or a placeholder that is not one
+    // of the alert's own values (a group's field counts, though the alert holds it: the group is not known here).
+    private bool _readsTrigger;
 
     /// <summary>
-    /// The event standing in for a group when its rule fired without a triggering event (absence): the group's values
-    /// and the rule's name, at the time and place of the alert's first event.
+    /// The event an alert's title, description and entries read: the one that raised it or, when none did (absence
+    /// fires on the passing of time) and the list reads one, an event standing in for the group (the group's values
+    /// and the rule's name, at the time and place of the alert's first event); otherwise null.
     /// </summary>
-    public Event StandIn(Alert alert)
+    public Event? TriggerFor(Alert alert, Event? trigger) => trigger ?? (_readsTrigger ? StandIn(alert) : null);
+
+    private Event StandIn(Alert alert)
     {
         var at = alert.Events.Count > 0 ? alert.Events[0] : new EventRef(alert.FirstSeen, null, -1);
         var e = new Event(alert.Group.Count + 1) { Timestamp = at.Timestamp, FilePath = at.Path, Offset = at.Offset, Input = _input };
@@ -155,7 +156,7 @@ public sealed class RuleActions
         return e;
     }
 
-    /// <summary>Fills the alert's title and description (without an event when none is read: see <see cref="ReadsTrigger"/>).</summary>
+    /// <summary>Fills the alert's title and description (without an event when none is read: see <see cref="TriggerFor"/>).</summary>
     public void Decorate(Alert alert, Event? trigger, Dictionary<string, string> values)
     {
         alert.Title = _title.Render(trigger, values);
@@ -164,11 +165,11 @@ public sealed class RuleActions
         if (alert.Description is not null) values["description"] = alert.Description;
     }
 
-    /// <summary>Runs the <c>then:</c> entries after the alert was written.</summary>
+    /// <summary>Runs the <c>then:</c> entries after the alert was written; <paramref name="trigger"/> is <see cref="TriggerFor"/>'s, never null when there are entries.</summary>
     public void Run(Alert alert, Event? trigger, Dictionary<string, string> values, RuleSet.Dispatch dispatch)
     {
         if (_entries.Count == 0) return;
-        trigger ??= StandIn(alert); // the outlet made one already, as entries read it (ReadsTrigger)
+        ArgumentNullException.ThrowIfNull(trigger);
         foreach (var entry in _entries)
         {
             switch (entry)

@@ -501,8 +501,7 @@ public sealed class RuleSet
 
         public void Emit(Alert alert, Event? trigger)
         {
-            // an alert raised by the passing of time gets an event standing in for its group only when one is read
-            if (trigger is null && rule.Actions.ReadsTrigger) trigger = rule.Actions.StandIn(alert);
+            trigger = rule.Actions.TriggerFor(alert, trigger); // a stand-in for an alert of the clock, only when read
             var values = rule.Actions.Values(alert);
             rule.Actions.Decorate(alert, trigger, values);
             _outer.Emit(alert, trigger);

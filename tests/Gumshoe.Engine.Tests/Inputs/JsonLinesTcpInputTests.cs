@@ -78,8 +78,7 @@ public class JsonLinesTcpInputTests
         using var client = new TcpClient(AddressFamily.InterNetwork);
         await client.ConnectAsync(endpoint);
         await client.GetStream().WriteAsync("{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"u8.ToArray());
-        var deadline = DateTime.UtcNow + RunningInput.Patience;
-        while (running.Counter("gumshoe_input_lines_total", "{input=\"jl\"}") < 3 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await running.UntilCounterAsync("gumshoe_input_lines_total", "{input=\"jl\"}", 3);
 
         var took = await running.StopAsync();
         await running.DisposeAsync();

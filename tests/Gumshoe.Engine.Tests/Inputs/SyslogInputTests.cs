@@ -254,8 +254,7 @@ public class SyslogInputTests
         using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         await udp.SendAsync("<13>Jan  1 00:00:00 h app: fills the channel"u8.ToArray(), bound[0]);
         await udp.SendAsync("<13>Jan  1 00:00:00 h app: waits"u8.ToArray(), bound[0]);
-        var deadline = DateTime.UtcNow + RunningInput.Patience;
-        while (running.Counter("gumshoe_input_lines_total", Input) < 2 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await running.UntilCounterAsync("gumshoe_input_lines_total", Input, 2);
 
         await running.StopAsync();
         await running.DisposeAsync();
