@@ -214,10 +214,7 @@ internal sealed class GroupTable<TValue> where TValue : struct
     }
 
     /// <summary>The entry of a key, added (default) when absent. The reference is valid until the next add.</summary>
-    public ref TValue GetOrAdd(GroupKeyValue key, out bool exists) => ref GetOrAdd(key, HashOf(key), out exists);
-
-    /// <inheritdoc cref="GetOrAdd(GroupKeyValue, out bool)"/>
-    public ref TValue GetOrAdd(GroupKeyValue key, int hash, out bool exists) => ref GetOrAdd(key, hash, 0, out exists);
+    public ref TValue GetOrAdd(GroupKeyValue key, out bool exists) => ref GetOrAdd(key, HashOf(key), 0, out exists);
 
     /// <summary>
     /// <inheritdoc cref="GetOrAdd(GroupKeyValue, out bool)"/> An entry added gets <paramref name="stamp"/> (see
