@@ -101,6 +101,7 @@ Result Measure(string rulesYaml, bool fresh)
     long wall = 0, cpu = 0, allocated = 0, allocatedLate = 0, lateEvents = 0, cpuSecondHalf = 0, secondHalfEvents = 0;
     var pause = TimeSpan.Zero;
     var pauseBefore = GC.GetTotalPauseDuration(); // all of the measure's collections, those the parsing set off too
+    long kernel = 0, faults = 0;
     var batch = new Event[1024];
     for (var at = 0; at < events; at += batch.Length)
     {
@@ -112,6 +113,7 @@ Result Measure(string rulesYaml, bool fresh)
             parser.Parse(lines[at + j], e, context);
             batch[j] = e;
         }
+        var (k0, f0) = ThreadCpu.Kernel();
         var (a0, p0, c0, w0) = (GC.GetAllocatedBytesForCurrentThread(), GC.GetTotalPauseDuration(), ThreadCpu.Nanoseconds(), Stopwatch.GetTimestamp());
         // handed over together, as a replay hands parsed events to the pipeline (ReplayRunner: up to 1,024 at a time)
         rules.OnEvents(batch.AsSpan(0, n), sink);
@@ -120,6 +122,8 @@ Result Measure(string rulesYaml, bool fresh)
         cpu += spent;
         pause += GC.GetTotalPauseDuration() - p0;
         allocated += GC.GetAllocatedBytesForCurrentThread() - a0;
+        var (k1, f1) = ThreadCpu.Kernel();
+        (kernel, faults) = (kernel + k1 - k0, faults + f1 - f0);
         // the second half: the rule tables have grown to the stream's working size (a long run's steady state)
         if (fresh && at >= events / 2) (cpuSecondHalf, secondHalfEvents) = (cpuSecondHalf + spent, secondHalfEvents + n);
         if (fresh && at >= events - events / 4) (allocatedLate, lateEvents) = (allocatedLate + GC.GetAllocatedBytesForCurrentThread() - a0, lateEvents + n);
@@ -128,7 +132,7 @@ Result Measure(string rulesYaml, bool fresh)
     var cpuSeconds = cpu / 1e9;
     var line = $"{events / seconds,10:N0} events/s ({seconds:F2}s wall), {events / cpuSeconds,10:N0} events per CPU-second ({cpuSeconds:F2}s"
         + (secondHalfEvents > 0 ? $"; second half {secondHalfEvents / (cpuSecondHalf / 1e9),10:N0}" : "") + "), "
-        + $"{sink.Count:N0} alerts, {allocated / (double)events:F0} B allocated/event{(lateEvents > 0 ? $" ({allocatedLate / (double)lateEvents:F0} in the last quarter)" : "")}, GCs {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} (gen0/1/2) pausing the rules {pause.TotalSeconds:F2}s (in all {(GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds:F2}s)";
+        + $"{sink.Count:N0} alerts, {allocated / (double)events:F0} B allocated/event{(lateEvents > 0 ? $" ({allocatedLate / (double)lateEvents:F0} in the last quarter)" : "")}, GCs {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} (gen0/1/2) pausing the rules {pause.TotalSeconds:F2}s (in all {(GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds:F2}s), in the kernel {kernel / 1e9:F2}s ({faults:N0} page faults)";
     return new Result(line, rules.Rules.Sum(r => r.ActiveKeys));
 }
 
@@ -193,4 +197,17 @@ internal static class ThreadCpu
     private static extern int ClockGetTime(int clock, out Timespec value);
 
     public static long Nanoseconds() => ClockGetTime(3, out var t) == 0 ? t.Seconds * 1_000_000_000 + t.Nanos : 0;
+
+    private struct Usage
+    {
+        public long UserSeconds, UserMicros, SystemSeconds, SystemMicros;
+        public long MaxRss, Ixrss, Idrss, Isrss, MinorFaults, MajorFaults, Nswap, InBlock, OutBlock, MsgSnd, MsgRcv, Signals, Nvcsw, Nivcsw;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getrusage")]
+    private static extern int GetRusage(int who, out Usage usage);
+
+    /// <summary>This thread's time in the kernel (ns) and page faults so far (Linux <c>RUSAGE_THREAD</c>): fresh memory's cost.</summary>
+    public static (long KernelNanos, long Faults) Kernel() =>
+        GetRusage(1, out var u) == 0 ? (u.SystemSeconds * 1_000_000_000 + u.SystemMicros * 1000, u.MinorFaults + u.MajorFaults) : (0, 0);
 }

@@ -90,6 +90,48 @@ public sealed class GroupKey
     private GroupKeyValue _lastKey;
     private bool _lastOk;
 
+    /// <summary>An event's key in a batch (see <see cref="KeyAt(int, Event)"/>): whether it has one, the key, its table hash.</summary>
+    internal struct BatchKey
+    {
+        public GroupKeyValue Key;
+        public int Hash;      // Correlation.GroupTable's hash of the key
+        public bool Has;
+        public int Batch;     // the batch it was worked out in
+    }
+
+    // The keys of a batch's events by index: worked out once per event by the first rule of the set that asks (rules
+    // of one set share this instance), then read back by the others and by each as it applies its matches, where every
+    // rule kept a copy of the key and its hash per match.
+    private BatchKey[] _batchKeys = [];
+    private int _batch;
+
+    /// <summary>Starts a batch of <paramref name="length"/> events: the keys of the one before are forgotten.</summary>
+    internal void BeginBatch(int length)
+    {
+        if (_batchKeys.Length < length) _batchKeys = new BatchKey[Math.Max(length, 2 * _batchKeys.Length)];
+        if (++_batch == int.MaxValue)
+        {
+            Array.Clear(_batchKeys);
+            _batch = 1;
+        }
+    }
+
+    /// <summary>The key of event <paramref name="e"/>, number <paramref name="at"/> of the batch begun last, worked out if no rule has asked yet.</summary>
+    internal ref readonly BatchKey KeyAt(int at, Event e)
+    {
+        ref var k = ref _batchKeys[at];
+        if (k.Batch != _batch)
+        {
+            k.Has = Compute(e, out k.Key);
+            k.Hash = k.Has ? Correlation.GroupTable<int>.HashOf(k.Key) : 0;
+            k.Batch = _batch;
+        }
+        return ref k;
+    }
+
+    /// <summary>The key of event <paramref name="at"/> of the batch begun last, as <see cref="KeyAt(int, Event)"/> worked it out.</summary>
+    internal ref readonly BatchKey KeyAt(int at) => ref _batchKeys[at];
+
     /// <summary>The spec this key was parsed from (<c>source.ip/24,user.name</c>), to share one instance per spec.</summary>
     public string Spec => string.Join(",", _parts.Select(p => p.Label));
 

@@ -17,6 +17,9 @@ internal interface IBatchedRule
     /// </summary>
     Func<Event, int>? Matcher(Func<Func<Event, bool>, Func<Event, bool>>? fold);
 
+    /// <summary>How the rule groups events: a batch's keys are worked out there once per event (see <see cref="GroupKey.BeginBatch"/>).</summary>
+    GroupKey Group { get; }
+
     /// <summary>Keeps event <paramref name="at"/> of the batch, which <see cref="Matcher"/> found to be match <paramref name="match"/>.</summary>
     void Collect(Event e, int at, int match);
 

@@ -105,18 +105,22 @@ public sealed class RuleIndex
         // an ordinal comparison recognises by reference before reading any character; a JSON event's own string, a new
         // instance each time, is compared by its characters. Either is much cheaper than hashing the text without
         // regard to case (an ordinal match is a match without regard to case). A slot is picked by length and last
-        // char (no hashing).
+        // char (no hashing), two to a set: two values of one set alternating keep both (a miss moves the first down).
         if (text.Length == 0) return _byValue.TryGetValue(text, out var none) ? none : _otherwise;
-        ref var recent = ref _recent[(text.Length ^ text[^1]) & (RecentSize - 1)];
-        if (string.Equals(recent.Text, text, StringComparison.Ordinal)) return recent.Bucket;
+        var set = ((text.Length ^ text[^1]) & (RecentSets - 1)) * 2;
+        ref var first = ref _recent[set];
+        if (string.Equals(first.Text, text, StringComparison.Ordinal)) return first.Bucket;
+        ref var second = ref _recent[set + 1];
+        if (string.Equals(second.Text, text, StringComparison.Ordinal)) return second.Bucket;
         var bucket = _byValue.TryGetValue(text, out var found) ? found : _otherwise;
-        recent = new Recent(text, bucket);
+        second = first;
+        first = new Recent(text, bucket);
         return bucket;
     }
 
     private int _fieldHint = -1; // where events have had the indexed field (see Event.TryGet)
 
-    private const int RecentSize = 16;
+    private const int RecentSets = 16;
     private readonly record struct Recent(string? Text, Bucket Bucket);
-    private readonly Recent[] _recent = new Recent[RecentSize];
+    private readonly Recent[] _recent = new Recent[RecentSets * 2];
 }

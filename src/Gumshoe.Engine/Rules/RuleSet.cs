@@ -41,6 +41,7 @@ public sealed class RuleSet
     private InputClock? _lastClock;
     private Counter? _tooDeep, _notRun;
     private CompiledRule[]? _batched; // the main list, when batches may take it (see OnEvents)
+    private GroupKey[] _batchGroups = []; // how its rules group events: each works out a batch's keys once
     private long[] _clocks = [];      // per event of a batch: the event clock after it
     private readonly BatchAlerts _batchAlerts = new();
 
@@ -122,7 +123,11 @@ public sealed class RuleSet
         foreach (var r in set._rules) r.Outlet = new Outlet(set, r);
         set._main = set._indexes.GetValueOrDefault(MainList);
         // a rule whose alerts feed events back (emit, call) changes what the next event meets: one at a time then
-        if (set._main is not null && set._rules.All(r => r.Batched is not null && !r.Actions.FeedsBack)) set._batched = set._lists[MainList];
+        if (set._main is not null && set._rules.All(r => r.Batched is not null && !r.Actions.FeedsBack))
+        {
+            set._batched = set._lists[MainList];
+            set._batchGroups = [.. set._batched.Select(r => r.Batched!.Group).Distinct()];
+        }
         return set;
     }
 
@@ -281,6 +286,9 @@ public sealed class RuleSet
         if (_clocks.Length < events.Length) _clocks = new long[Math.Max(events.Length, 2 * _clocks.Length)];
         var clocks = _clocks.AsSpan(0, events.Length);
         var alerts = _batchAlerts;
+        foreach (var g in _batchGroups) g.BeginBatch(events.Length);
+        // a batch arrives at once: its events' arrival is stamped with one reading of the clock
+        _arrival = StampArrivals ? Environment.TickCount64 * TimeSpan.TicksPerMillisecond : 0;
         try
         {
             Collect(index, events, clocks);
@@ -318,7 +326,7 @@ public sealed class RuleSet
                 if (j + 4 < events.Length) events[j + 4].PrefetchFields();
                 if (j + 2 < events.Length) events[j + 2].PrefetchValues();
                 var e = events[j];
-                if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e);
+                if (!e.Input.StartsWith("rule:", StringComparison.Ordinal)) Tick(e.Input, e.Timestamp, _arrival);
                 clocks[j] = _clock;
                 memo?.Begin(e);
                 foreach (var (rule, match) in index.FeedsFor(e))
@@ -348,8 +356,14 @@ public sealed class RuleSet
 
     private void Tick(Event e) => Tick(e.Input, e.Timestamp);
 
-    // The event's input moves its clock; the set's clock is the minimum over inputs.
-    private void Tick(string input, DateTimeOffset timestamp)
+    private void Tick(string input, DateTimeOffset timestamp) =>
+        Tick(input, timestamp, StampArrivals ? Environment.TickCount64 * TimeSpan.TicksPerMillisecond : 0);
+
+    private long _arrival; // the wall clock (ticks) a batch arrived at, when arrivals are stamped
+
+    // The event's input moves its clock; the set's clock is the minimum over inputs. An event that arrived at wall
+    // time `arrival` (ticks; stamped when StampArrivals) marks its input active then.
+    private void Tick(string input, DateTimeOffset timestamp, long arrival)
     {
         var t = timestamp.UtcTicks;
         // events come in runs from one input: the last one's clock is remembered
@@ -359,7 +373,7 @@ public sealed class RuleSet
             if (!_inputs.TryGetValue(input, out c)) _inputs[input] = c = new InputClock();
             (_lastInput, _lastClock) = (input, c);
         }
-        if (StampArrivals) c.ArrivalWall = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
+        if (StampArrivals) c.ArrivalWall = arrival;
         if (t <= c.Newest) return;
         c.Newest = t;
         if (c.Advanced < t) c.Advanced = t;

@@ -68,7 +68,14 @@ internal static class ValueTests
         var number = lit.Number;
         var ip = lit.Ip;
         var time = lit.Time;
-        return v =>
+        // a string against a string literal, the common case, is settled by its length before any character is read;
+        // a text of the literal's exact spelling (parsers' constants, and most events) by an ordinal comparison
+        if (cased) return v => v.Reference is string s ? s.Length == text.Length && string.Equals(s, text) : Other(v);
+        return v => v.Reference is string s
+            ? s.Length == text.Length && (string.Equals(s, text) || string.Equals(s, text, StringComparison.OrdinalIgnoreCase))
+            : Other(v);
+
+        bool Other(FieldValue v)
         {
             switch (v.Kind)
             {
@@ -82,7 +89,7 @@ internal static class ValueTests
                 case FieldKind.Bool: return string.Equals(v.ToString(), text.Trim(), StringComparison.OrdinalIgnoreCase);
                 default: return false;
             }
-        };
+        }
     }
 
     private static bool SameAddress(IPAddress a, IPAddress b) =>

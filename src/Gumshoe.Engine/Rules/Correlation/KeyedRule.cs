@@ -47,6 +47,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     private long _sinceSweep;
     private long _newest;   // newest event time (ticks) this rule has seen
     private long _clock;    // the rule set's event clock (ticks), 0 until told
+    private readonly long _lateness; // the allowed lateness (ticks), read on every event of a clock-driven rule
 
     /// <summary>
     /// A rule; <paramref name="valueField"/> names a field every match must have (an event without it does not match),
@@ -59,6 +60,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         _valueField = valueField;
         Group = group;
         Options = options;
+        _lateness = options.AllowedLateness.Ticks;
         _evicted = metrics.Counter("gumshoe_rule_keys_evicted_total", "rule", name);
         _expired = metrics.Counter("gumshoe_rule_keys_expired_total", "rule", name);
         _matched = metrics.Counter("gumshoe_rule_matches_total", "rule", name).Cell();
@@ -91,7 +93,7 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     protected virtual TimeSpan ShortestHorizon => Horizon;
 
     /// <summary>The watermark: event clock minus allowed lateness (ticks); events older than it are late.</summary>
-    protected long Watermark => _clock == 0 ? 0 : _clock - Options.AllowedLateness.Ticks;
+    protected long Watermark => _clock == 0 ? 0 : _clock - _lateness;
 
     /// <summary>Which of the rule's conditions an event matches (subclass numbering), or -1 for none.</summary>
     protected abstract int Match(Event e);
@@ -111,9 +113,14 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     // once: a batch fetches ahead by it, then the rule looks the value up).
     private bool HasValue(Event e, out MatchValue value)
     {
-        var text = _valueField is { } f && e.TryGet(f, ref _valueHint, out var v) && !v.IsNull ? v.AsString() : null;
+        if (_valueField is null)
+        {
+            value = default;
+            return true;
+        }
+        var text = e.TryGet(_valueField, ref _valueHint, out var v) && !v.IsNull ? v.AsString() : null;
         value = new MatchValue(text, text?.GetHashCode() ?? 0);
-        return text is not null || _valueField is null;
+        return text is not null;
     }
 
     /// <summary>Starts loading what <see cref="OnMatch"/> will read for a match's value besides its group (the value is in the cache).</summary>
@@ -160,14 +167,11 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         OnMatched(e, m, hasKey, key, hasKey ? GroupTable<Entry>.HashOf(key) : 0, value, sink);
     }
 
-    // A match of a batch, waiting for the rule's turn (see Collect).
+    // A match of a batch, waiting for the rule's turn (see Collect); its group's key is the batch's (GroupKey.KeyAt).
     private struct Pending
     {
         public int At;          // the event's index in the batch
         public int Match;
-        public bool HasKey;
-        public GroupKeyValue Key;
-        public int Hash;        // the key's hash in the table (worked out once: fetched ahead, then looked up)
         public MatchValue Value; // the value field's string
         public bool New;        // its group looked new when its entry was fetched (see FetchAheadOf)
     }
@@ -196,14 +200,15 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
     {
         if (!HasValue(e, out var value)) return;
         if (_pendingCount == _pending.Length) Array.Resize(ref _pending, Math.Max(64, _pending.Length * 2));
+        Group.KeyAt(at, e); // worked out now, while the event is at hand
         ref var p = ref _pending[_pendingCount++];
         p.At = at;
         p.Match = m;
-        p.HasKey = Group.TryGetValue(e, out p.Key);
-        p.Hash = p.HasKey ? GroupTable<Entry>.HashOf(p.Key) : 0;
         p.Value = value;
         p.New = false;
     }
+
+    GroupKey IBatchedRule.Group => Group;
 
     void IBatchedRule.Drain(ReadOnlySpan<Event> events, ReadOnlySpan<long> clocks, BatchAlerts alerts)
     {
@@ -223,22 +228,33 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
                     if (p.New) _newAhead--;
                     alerts.At = p.At;
                     AdvanceTo(clocks[p.At], alerts);
-                    OnMatched(events[p.At], p.Match, p.HasKey, p.Key, p.Hash, p.Value, alerts);
+                    ref readonly var g = ref Group.KeyAt(p.At);
+                    OnMatched(events[p.At], p.Match, g.Has, g.Key, g.Hash, p.Value, alerts);
                 }
                 return;
             }
-            // told of the clock at every event, its own or not: the passing of time may fire it
+            // told of the clock at every event, its own or not: the passing of time may fire it (AdvanceTo inlined:
+            // this loop runs for every event of the batch, most of which only move the clock)
             var next = 0;
             for (var j = 0; j < events.Length; j++)
             {
-                alerts.At = j;
-                AdvanceTo(clocks[j], alerts);
+                if (clocks[j] > _clock)
+                {
+                    _clock = clocks[j];
+                    if (_clock - _lateness >= ClockDue)
+                    {
+                        alerts.At = j;
+                        OnClock(_clock - _lateness, alerts);
+                    }
+                }
                 for (; next < pending.Length && pending[next].At == j; next++)
                 {
                     FetchAheadOf(events, pending, next);
                     ref var p = ref pending[next];
                     if (p.New) _newAhead--;
-                    OnMatched(events[j], p.Match, p.HasKey, p.Key, p.Hash, p.Value, alerts);
+                    alerts.At = j;
+                    ref readonly var g = ref Group.KeyAt(j);
+                    OnMatched(events[j], p.Match, g.Has, g.Key, g.Hash, p.Value, alerts);
                 }
             }
         }
@@ -262,12 +278,12 @@ public abstract class KeyedRule<TState> : IRule, IBatchedRule where TState : str
         if (Stateless) return;
         var (slot, entry, near) = (k + FetchAhead, k + FetchAhead / 2, k + FetchAhead / 4);
         if (near >= 0 && near < pending.Length && pending[near].Value.Text is not null) PrefetchFor(pending[near].Value);
-        if (slot < pending.Length && pending[slot].HasKey) _states.PrefetchSlot(pending[slot].Hash);
-        if (entry >= 0 && entry < pending.Length && pending[entry].HasKey)
+        if (slot < pending.Length && Group.KeyAt(pending[slot].At) is { Has: true } s) _states.PrefetchSlot(s.Hash);
+        if (entry >= 0 && entry < pending.Length && Group.KeyAt(pending[entry].At) is { Has: true } g)
         {
             // a match that may not create its group (an until, an expect) takes no entry when the group is new
             var creates = Creates(pending[entry].Match);
-            if (_states.PrefetchEntry(pending[entry].Hash, creates ? _newAhead : -1) && creates)
+            if (_states.PrefetchEntry(g.Hash, creates ? _newAhead : -1) && creates)
             {
                 pending[entry].New = true;
                 _newAhead++;
