@@ -75,11 +75,11 @@ internal static class ValueTests
             ? s.Length == text.Length && (string.Equals(s, text) || string.Equals(s, text, StringComparison.OrdinalIgnoreCase))
             : Other(v);
 
+        // any other kind (a string value is always settled above)
         bool Other(FieldValue v)
         {
             switch (v.Kind)
             {
-                case FieldKind.String: return string.Equals(v.AsString(), text, cmp);
                 case FieldKind.Long or FieldKind.Double:
                     return number is { } n ? TryNumber(v, out var d) && d == n : string.Equals(v.ToString(), text, cmp);
                 case FieldKind.Ip:
